@@ -1,0 +1,22 @@
+/**
+ * The kernel a script's API calls reach: one run at a time per thread (the CLI process, or the
+ * debugger's worker), bound by the runner before the script is loaded.
+ */
+import type { Kernel } from '../kernel/kernel';
+import { CallSite, captureSite } from '../kernel/call-site';
+
+let current: Kernel | undefined;
+
+export function bindKernel(k: Kernel | undefined): void {
+  current = k;
+}
+
+export function K(): Kernel {
+  if (!current) throw new Error('dmalab: the kernel API was called outside a DMA Lab run (run the script with `dmalab run`)');
+  return current;
+}
+
+/** The script line of the current call, when the checker is on (it costs a stack capture). */
+export function site(): CallSite | undefined {
+  return current?.opts.checks ? captureSite() : undefined;
+}

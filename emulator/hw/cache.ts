@@ -1,0 +1,239 @@
+/**
+ * The CPU data cache: write-back, write-allocate, fully associative with LRU replacement, lines
+ * of `lineSize` bytes. The CPU reads and writes through it; maintenance operations clean
+ * (write back), invalidate (discard) or flush (both) a physical range.
+ *
+ * Devices: a coherent device snoops (its reads see dirty lines, its writes update them); a
+ * non-coherent device reads and writes RAM past the cache. When a non-coherent device writes RAM
+ * under a line the cache holds, the line is marked stale: the CPU will read the old bytes until
+ * the line is invalidated, exactly as on a board. Reading a dirty line's RAM gives the device the
+ * old bytes too. Listeners are told when either happens, so the checker can name the cause.
+ */
+import { PhysicalMemory } from './physical-memory';
+
+export interface CacheLine {
+  data: Uint8Array;
+  dirty: boolean;
+  /** Set when a non-coherent device wrote RAM under this line: whatever the writer passed. */
+  staleBy?: unknown;
+}
+
+export type LineState = 'invalid' | 'clean' | 'dirty' | 'stale' | 'stale-dirty';
+
+export interface CacheListener {
+  /** The CPU read bytes from a line a device had written behind the cache's back. */
+  staleRead?(lineAddr: number, staleBy: unknown): void;
+  /** A non-coherent device read RAM while the cache held newer (dirty) bytes for it. */
+  dirtyDeviceRead?(lineAddr: number, reader: unknown): void;
+  /** A dirty line went back to RAM because of capacity eviction (not maintenance). */
+  evicted?(lineAddr: number): void;
+}
+
+const PAGE = 4096;
+
+export class DataCache {
+  private lines = new Map<number, CacheLine>();
+  private perPage = new Map<number, number>();
+  private mru = -1;
+  listener: CacheListener = {};
+  readonly lineShift: number;
+
+  constructor(
+    private readonly ram: PhysicalMemory,
+    readonly lineSize = 64,
+    readonly capacityLines = 16384,
+  ) {
+    if (lineSize & (lineSize - 1) || lineSize < 16 || lineSize > 512) throw new Error(`cache line size ${lineSize} must be a power of two in 16..512`);
+    this.lineShift = Math.log2(lineSize);
+  }
+
+  get size(): number {
+    return this.lines.size;
+  }
+
+  /** State of the line holding `phys` (for panels and tests). */
+  state(phys: number): LineState {
+    const l = this.lines.get(Math.floor(phys / this.lineSize));
+    if (!l) return 'invalid';
+    if (l.staleBy !== undefined) return l.dirty ? 'stale-dirty' : 'stale';
+    return l.dirty ? 'dirty' : 'clean';
+  }
+
+  /** The line's bytes if present (read-only view for consumers). */
+  peekLine(phys: number): CacheLine | undefined {
+    return this.lines.get(Math.floor(phys / this.lineSize));
+  }
+
+  /** Whether any line of [phys, phys+len) is cached (fast page-level test). */
+  holdsAny(phys: number, len: number): boolean {
+    if (this.perPage.size === 0) return false;
+    for (let p = Math.floor(phys / PAGE); p * PAGE < phys + len; p++) if (this.perPage.has(p)) return true;
+    return false;
+  }
+
+  cpuRead(phys: number, dst: Uint8Array, dstOff: number, len: number): void {
+    const ls = this.lineSize;
+    while (len > 0) {
+      const idx = Math.floor(phys / ls);
+      const off = phys - idx * ls;
+      const n = Math.min(len, ls - off);
+      const line = this.touch(idx, true);
+      if (line.staleBy !== undefined) this.listener.staleRead?.(idx * ls, line.staleBy);
+      if (n === 1) dst[dstOff] = line.data[off];
+      else dst.set(line.data.subarray(off, off + n), dstOff);
+      phys += n;
+      dstOff += n;
+      len -= n;
+    }
+  }
+
+  cpuWrite(phys: number, src: Uint8Array, srcOff: number, len: number): void {
+    const ls = this.lineSize;
+    while (len > 0) {
+      const idx = Math.floor(phys / ls);
+      const off = phys - idx * ls;
+      const n = Math.min(len, ls - off);
+      // a full-line write need not fetch the line from RAM
+      const line = this.touch(idx, n !== ls);
+      if (n === 1) line.data[off] = src[srcOff];
+      else line.data.set(src.subarray(srcOff, srcOff + n), off);
+      line.dirty = true;
+      phys += n;
+      srcOff += n;
+      len -= n;
+    }
+  }
+
+  /** Write back dirty lines of the range; lines stay valid. (arm64 `dcache_clean_poc`.) */
+  clean(phys: number, len: number): void {
+    this.forEachPresent(phys, len, (idx, line) => {
+      if (line.dirty) this.writeBack(idx, line);
+    });
+  }
+
+  /**
+   * Discard the range's lines. Lines only partly inside the range are cleaned first, as the
+   * kernel's invalidate helpers do, so neighbouring data survives. Dirty bytes inside the range
+   * are lost: that is what invalidate means.
+   */
+  invalidate(phys: number, len: number): void {
+    const ls = this.lineSize;
+    const end = phys + len;
+    this.forEachPresent(phys, len, (idx, line) => {
+      const a = idx * ls;
+      if ((a < phys || a + ls > end) && line.dirty) this.writeBack(idx, line);
+      this.drop(idx);
+    });
+  }
+
+  /** Clean then invalidate. (`dcache_clean_inval_poc`.) */
+  flush(phys: number, len: number): void {
+    this.forEachPresent(phys, len, (idx, line) => {
+      if (line.dirty) this.writeBack(idx, line);
+      this.drop(idx);
+    });
+  }
+
+  /** Device read. Coherent: snoops dirty lines. Non-coherent: RAM only, reporting dirty lines it missed. */
+  deviceRead(phys: number, dst: Uint8Array, dstOff: number, len: number, coherent: boolean, reader: unknown): void {
+    this.ram.read(phys, dst, dstOff, len);
+    if (!this.holdsAny(phys, len)) return;
+    const ls = this.lineSize;
+    this.forEachPresent(phys, len, (idx, line) => {
+      if (!line.dirty) return;
+      if (coherent) {
+        const a = idx * ls;
+        const s = Math.max(a, phys);
+        const e = Math.min(a + ls, phys + len);
+        dst.set(line.data.subarray(s - a, e - a), dstOff + (s - phys));
+      } else {
+        this.listener.dirtyDeviceRead?.(idx * ls, reader);
+      }
+    });
+  }
+
+  /** Device write. Coherent: lines are updated too. Non-coherent: RAM only; cached lines go stale. */
+  deviceWrite(phys: number, src: Uint8Array, srcOff: number, len: number, coherent: boolean, writer: unknown): void {
+    this.ram.write(phys, src, srcOff, len);
+    if (!this.holdsAny(phys, len)) return;
+    const ls = this.lineSize;
+    this.forEachPresent(phys, len, (idx, line) => {
+      const a = idx * ls;
+      const s = Math.max(a, phys);
+      const e = Math.min(a + ls, phys + len);
+      if (coherent) line.data.set(src.subarray(srcOff + (s - phys), srcOff + (e - phys)), s - a);
+      else line.staleBy = writer;
+    });
+  }
+
+  /** Every present line in a range, ascending (read-only snapshot). */
+  linesIn(phys: number, len: number): { addr: number; state: LineState }[] {
+    const out: { addr: number; state: LineState }[] = [];
+    this.forEachPresent(phys, len, (idx) => out.push({ addr: idx * this.lineSize, state: this.state(idx * this.lineSize) }));
+    return out;
+  }
+
+  private forEachPresent(phys: number, len: number, fn: (idx: number, line: CacheLine) => void): void {
+    if (len <= 0 || this.lines.size === 0) return;
+    const ls = this.lineSize;
+    const first = Math.floor(phys / ls);
+    const last = Math.floor((phys + len - 1) / ls);
+    const linesPerPage = PAGE / ls;
+    for (let idx = first; idx <= last; ) {
+      const page = Math.floor((idx * ls) / PAGE);
+      if (!this.perPage.has(page)) {
+        idx = (page + 1) * linesPerPage;
+        continue;
+      }
+      const line = this.lines.get(idx);
+      if (line) fn(idx, line);
+      idx++;
+    }
+  }
+
+  private touch(idx: number, fill: boolean): CacheLine {
+    let line = this.lines.get(idx);
+    if (line) {
+      if (idx !== this.mru) {
+        this.lines.delete(idx);
+        this.lines.set(idx, line);
+        this.mru = idx;
+      }
+      return line;
+    }
+    if (this.lines.size >= this.capacityLines) this.evictOne();
+    line = { data: new Uint8Array(this.lineSize), dirty: false };
+    if (fill) this.ram.read(idx * this.lineSize, line.data, 0, this.lineSize);
+    this.lines.set(idx, line);
+    this.mru = idx;
+    const page = Math.floor((idx * this.lineSize) / PAGE);
+    this.perPage.set(page, (this.perPage.get(page) ?? 0) + 1);
+    return line;
+  }
+
+  private evictOne(): void {
+    const first = this.lines.keys().next();
+    if (first.done) return;
+    const idx = first.value;
+    const line = this.lines.get(idx)!;
+    if (line.dirty) {
+      this.writeBack(idx, line);
+      this.listener.evicted?.(idx * this.lineSize);
+    }
+    this.drop(idx);
+  }
+
+  private writeBack(idx: number, line: CacheLine): void {
+    this.ram.write(idx * this.lineSize, line.data, 0, this.lineSize);
+    line.dirty = false;
+  }
+
+  private drop(idx: number): void {
+    if (!this.lines.delete(idx)) return;
+    if (idx === this.mru) this.mru = -1;
+    const page = Math.floor((idx * this.lineSize) / PAGE);
+    const c = (this.perPage.get(page) ?? 1) - 1;
+    if (c <= 0) this.perPage.delete(page);
+    else this.perPage.set(page, c);
+  }
+}

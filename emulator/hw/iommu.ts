@@ -1,0 +1,159 @@
+/**
+ * An IOMMU: per-requester contexts pointing at page tables in RAM, a hardware walker, an IOTLB
+ * with explicit invalidation, and fault recording. The kernel programs contexts and tables; a
+ * device's every DMA access is translated here (or faults, and the device sees an error).
+ */
+import { PhysicalMemory } from './physical-memory';
+import { IO_LEVELS, IO_PAGE_SIZE, IOVA_BITS, PteFormat, levelIndex, lpaeS1Format, vtdFormat } from './io-pte';
+import { hex } from '../lib/hex';
+
+export type IommuKind = 'vtd' | 'smmuv3';
+
+export interface IommuFault {
+  iommu: string;
+  streamId: number;
+  iova: number;
+  write: boolean;
+  /** 'translation' (no valid entry) or 'permission' (entry lacks the access). */
+  reason: 'translation' | 'permission';
+  /** The level where the walk stopped. */
+  level: number;
+  /** The kernel-style log line. */
+  line: string;
+}
+
+interface Context {
+  domainId: number;
+  root: number;
+}
+
+const IOTLB_ENTRIES = 1024;
+const PAGE = IO_PAGE_SIZE;
+
+export class Iommu {
+  readonly format: PteFormat;
+  private contexts = new Map<number, Context>();
+  /** key: domainId * 2^36 + iova page number → phys page | perm bits (read: +1, write: +2) encoded as [phys, perm]. */
+  private iotlb = new Map<number, number>();
+  /** leaf-table cache: domainId * 2^27 + (iova >> 21) → leaf table phys. Tables are never freed while a domain lives. */
+  private walkCache = new Map<number, number>();
+  faults: IommuFault[] = [];
+  onFault?: (f: IommuFault) => void;
+  stats = { walks: 0, iotlbHits: 0, invalidations: 0 };
+
+  constructor(
+    readonly name: string,
+    readonly kind: IommuKind,
+    private readonly ram: PhysicalMemory,
+    /** Device name for log lines, e.g. "dmar0" or "9050000.iommu". */
+    readonly logName: string,
+  ) {
+    this.format = kind === 'vtd' ? vtdFormat : lpaeS1Format;
+  }
+
+  /** Program the context (VT-d context entry / SMMU stream table entry) for a requester. */
+  attach(streamId: number, domainId: number, rootTable: number): void {
+    this.contexts.set(streamId, { domainId, root: rootTable });
+  }
+
+  detach(streamId: number): void {
+    this.contexts.delete(streamId);
+  }
+
+  /** Invalidate IOTLB entries of a domain for [iova, iova+size) (the kernel's iotlb_sync). */
+  invalidate(domainId: number, iova: number, size: number): void {
+    this.stats.invalidations++;
+    const base = domainId * 2 ** 36;
+    const first = Math.floor(iova / PAGE);
+    const last = Math.floor((iova + size - 1) / PAGE);
+    if (last - first > this.iotlb.size) {
+      for (const k of this.iotlb.keys()) {
+        const vpn = k - base;
+        if (vpn >= first && vpn <= last) this.iotlb.delete(k);
+      }
+    } else {
+      for (let vpn = first; vpn <= last; vpn++) this.iotlb.delete(base + vpn);
+    }
+  }
+
+  /**
+   * Translate one access that does not cross a 4 KiB page. Returns the physical address, or -1
+   * after recording a fault.
+   */
+  translate(streamId: number, iova: number, write: boolean): number {
+    const ctx = this.contexts.get(streamId);
+    if (!ctx) return this.fault(streamId, iova, write, 'translation', IO_LEVELS + 1);
+    if (iova < 0 || iova >= 2 ** IOVA_BITS) return this.fault(streamId, iova, write, 'translation', IO_LEVELS);
+    const vpn = Math.floor(iova / PAGE);
+    const key = ctx.domainId * 2 ** 36 + vpn;
+    let e = this.iotlb.get(key);
+    if (e === undefined) {
+      e = this.walk(ctx, iova);
+      if (e < 0) return this.fault(streamId, iova, write, 'translation', -e);
+      if (this.iotlb.size >= IOTLB_ENTRIES) this.iotlb.delete(this.iotlb.keys().next().value!);
+      this.iotlb.set(key, e);
+    } else this.stats.iotlbHits++;
+    const perm = e % 4;
+    if (write ? (perm & 2) === 0 : (perm & 1) === 0) return this.fault(streamId, iova, write, 'permission', 1);
+    return e - perm + (iova % PAGE);
+  }
+
+  /** Read-only walk for consumers (panel, device view): physical address or -1. */
+  lookup(streamId: number, iova: number): { phys: number; read: boolean; write: boolean } | undefined {
+    const ctx = this.contexts.get(streamId);
+    if (!ctx) return undefined;
+    const e = this.walk(ctx, iova, false);
+    if (e < 0) return undefined;
+    const perm = e % 4;
+    return { phys: e - perm + (iova % PAGE), read: (perm & 1) !== 0, write: (perm & 2) !== 0 };
+  }
+
+  contextOf(streamId: number): { domainId: number; root: number } | undefined {
+    return this.contexts.get(streamId);
+  }
+
+  /** Walk the tables: returns pagePhys + perm bits, or -(level where it stopped). */
+  private walk(ctx: Context, iova: number, count = true): number {
+    if (count) this.stats.walks++;
+    const wkey = ctx.domainId * 2 ** 27 + Math.floor(iova / 2 ** 21);
+    let table = this.walkCache.get(wkey);
+    let level = 1;
+    if (table === undefined) {
+      table = ctx.root;
+      for (level = IO_LEVELS; level > 1; level--) {
+        const d = this.format.decode(this.ram.readU64(table + levelIndex(iova, level) * 8), false);
+        if (!d.valid) return -level;
+        table = d.addr;
+      }
+      this.walkCache.set(wkey, table);
+    }
+    const leaf = this.format.decode(this.ram.readU64(table + levelIndex(iova, 1) * 8), true);
+    if (!leaf.valid) return -1;
+    return leaf.addr + (leaf.read ? 1 : 0) + (leaf.write ? 2 : 0);
+  }
+
+  /** Forget the walk cache for a domain (its tables were torn down). */
+  dropDomain(domainId: number): void {
+    for (const k of [...this.walkCache.keys()]) if (Math.floor(k / 2 ** 27) === domainId) this.walkCache.delete(k);
+    for (const k of [...this.iotlb.keys()]) if (Math.floor(k / 2 ** 36) === domainId) this.iotlb.delete(k);
+  }
+
+  private fault(streamId: number, iova: number, write: boolean, reason: 'translation' | 'permission', level: number): number {
+    const line =
+      this.kind === 'vtd'
+        ? `DMAR: [DMA ${write ? 'Write' : 'Read'} NO_PASID] Request device [${bdf(streamId)}] fault addr ${hex(iova)} [fault reason ${write ? '0x05] PTE Write' : '0x06] PTE Read'} access is not set`
+        : `arm-smmu-v3 ${this.logName}: event 0x${reason === 'translation' ? '10 (F_TRANSLATION)' : '13 (F_PERMISSION)'} received: sid ${hex(streamId)} iova ${hex(iova, 16)} ${write ? 'write' : 'read'} s1 "${reason === 'translation' ? 'Translation' : 'Permission'} fault" level ${Math.min(level, 3)}`;
+    const f: IommuFault = { iommu: this.name, streamId, iova, write, reason, level, line };
+    this.faults.push(f);
+    this.onFault?.(f);
+    return -1;
+  }
+}
+
+/** PCI requester id (bus:dev.fn) of a VT-d source id. */
+export function bdf(sid: number): string {
+  const bus = (sid >> 8) & 0xff;
+  const dev = (sid >> 3) & 0x1f;
+  const fn = sid & 7;
+  return `${bus.toString(16).padStart(2, '0')}:${dev.toString(16).padStart(2, '0')}.${fn}`;
+}

@@ -1,0 +1,105 @@
+/**
+ * Sparse physical memory over a 64-bit address space (addresses below 2^53). Storage is in
+ * 64 KiB frames that exist once touched; untouched memory reads as zero. This is RAM as the bus
+ * sees it: no cache, no translation. Which ranges are RAM and which are holes or MMIO is the
+ * machine's business (see Bus), not this store's.
+ */
+export const FRAME_SHIFT = 16;
+export const FRAME_SIZE = 1 << FRAME_SHIFT;
+const FRAME_MASK = FRAME_SIZE - 1;
+
+export class PhysicalMemory {
+  private frames = new Map<number, Uint8Array>();
+
+  /** Frame holding `addr`, created on first touch. */
+  frame(addr: number): Uint8Array {
+    const idx = Math.floor(addr / FRAME_SIZE);
+    let f = this.frames.get(idx);
+    if (!f) {
+      f = new Uint8Array(FRAME_SIZE);
+      this.frames.set(idx, f);
+    }
+    return f;
+  }
+
+  /** Frame if it was ever touched (read-only peeks must not materialise memory). */
+  peekFrame(addr: number): Uint8Array | undefined {
+    return this.frames.get(Math.floor(addr / FRAME_SIZE));
+  }
+
+  get touchedBytes(): number {
+    return this.frames.size * FRAME_SIZE;
+  }
+
+  read(addr: number, dst: Uint8Array, dstOff = 0, len = dst.length - dstOff): void {
+    while (len > 0) {
+      const off = addr & FRAME_MASK;
+      const n = Math.min(len, FRAME_SIZE - off);
+      const f = this.peekFrame(addr);
+      if (f) dst.set(f.subarray(off, off + n), dstOff);
+      else dst.fill(0, dstOff, dstOff + n);
+      addr += n;
+      dstOff += n;
+      len -= n;
+    }
+  }
+
+  write(addr: number, src: Uint8Array, srcOff = 0, len = src.length - srcOff): void {
+    while (len > 0) {
+      const off = addr & FRAME_MASK;
+      const n = Math.min(len, FRAME_SIZE - off);
+      this.frame(addr).set(src.subarray(srcOff, srcOff + n), off);
+      addr += n;
+      srcOff += n;
+      len -= n;
+    }
+  }
+
+  fill(addr: number, value: number, len: number): void {
+    while (len > 0) {
+      const off = addr & FRAME_MASK;
+      const n = Math.min(len, FRAME_SIZE - off);
+      this.frame(addr).fill(value, off, off + n);
+      addr += n;
+      len -= n;
+    }
+  }
+
+  /** Copy within RAM (a device-to-device or bounce copy that bypasses any cache). */
+  copy(dst: number, src: number, len: number): void {
+    const tmp = new Uint8Array(Math.min(len, FRAME_SIZE));
+    while (len > 0) {
+      const n = Math.min(len, tmp.length);
+      this.read(src, tmp, 0, n);
+      this.write(dst, tmp, 0, n);
+      src += n;
+      dst += n;
+      len -= n;
+    }
+  }
+
+  /** Little-endian 64-bit value as a number (page-table entries: values below 2^53). */
+  readU64(addr: number): number {
+    const f = this.peekFrame(addr);
+    if (!f) return 0;
+    const off = addr & FRAME_MASK;
+    const lo = f[off] | (f[off + 1] << 8) | (f[off + 2] << 16) | (f[off + 3] << 24);
+    const hi = f[off + 4] | (f[off + 5] << 8) | (f[off + 6] << 16) | (f[off + 7] << 24);
+    return (hi >>> 0) * 0x1_0000_0000 + (lo >>> 0);
+  }
+
+  writeU64(addr: number, value: number): void {
+    const f = this.frame(addr);
+    const off = addr & FRAME_MASK;
+    const lo = value % 0x1_0000_0000;
+    const hi = Math.floor(value / 0x1_0000_0000);
+    f[off] = lo & 0xff;
+    f[off + 1] = (lo >>> 8) & 0xff;
+    f[off + 2] = (lo >>> 16) & 0xff;
+    f[off + 3] = (lo >>> 24) & 0xff;
+    f[off + 4] = hi & 0xff;
+    f[off + 5] = (hi >>> 8) & 0xff;
+    f[off + 6] = (hi >>> 16) & 0xff;
+    f[off + 7] = (hi >>> 24) & 0xff;
+  }
+}

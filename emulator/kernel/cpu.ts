@@ -1,0 +1,106 @@
+/**
+ * The CPU's load/store path for kernel code: virtual address → (MMU) physical address →
+ * (cacheable) data cache, or (uncached mapping) straight to RAM. Little-endian, like every
+ * platform here. The checker listens to every access before it happens.
+ */
+import { DataCache } from '../hw/cache';
+import { PhysicalMemory } from '../hw/physical-memory';
+import { hex } from '../lib/hex';
+import { KernelAddressSpace } from './address-space';
+import { PAGE_SIZE } from './page-alloc';
+
+/** A fatal kernel error (an oops): bad pointer, use after free... The run stops with a script error. */
+export class KernelOops extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KernelOops';
+  }
+}
+
+export interface CpuAccessListener {
+  (phys: number, len: number, write: boolean, kva: number): void;
+}
+
+export class Cpu {
+  private scratch = new Uint8Array(8);
+  private view = new DataView(this.scratch.buffer);
+  listener?: CpuAccessListener;
+  /** Memory accesses by the driver (for profiles). */
+  accesses = 0;
+
+  constructor(
+    readonly as: KernelAddressSpace,
+    readonly cache: DataCache,
+    readonly ram: PhysicalMemory,
+  ) {}
+
+  read(kva: number, dst: Uint8Array, dstOff: number, len: number): void {
+    this.accesses++;
+    while (len > 0) {
+      const n = Math.min(len, PAGE_SIZE - (kva % PAGE_SIZE));
+      const t = this.translate(kva, false);
+      this.listener?.(t.phys, n, false, kva);
+      if (t.cached) this.cache.cpuRead(t.phys, dst, dstOff, n);
+      else this.ram.read(t.phys, dst, dstOff, n);
+      kva += n;
+      dstOff += n;
+      len -= n;
+    }
+  }
+
+  write(kva: number, src: Uint8Array, srcOff: number, len: number): void {
+    this.accesses++;
+    while (len > 0) {
+      const n = Math.min(len, PAGE_SIZE - (kva % PAGE_SIZE));
+      const t = this.translate(kva, true);
+      this.listener?.(t.phys, n, true, kva);
+      if (t.cached) this.cache.cpuWrite(t.phys, src, srcOff, n);
+      else this.ram.write(t.phys, src, srcOff, n);
+      kva += n;
+      srcOff += n;
+      len -= n;
+    }
+  }
+
+  fill(kva: number, value: number, len: number): void {
+    const chunk = new Uint8Array(Math.min(len, PAGE_SIZE)).fill(value);
+    while (len > 0) {
+      const n = Math.min(len, chunk.length, PAGE_SIZE - (kva % PAGE_SIZE));
+      this.write(kva, chunk, 0, n);
+      kva += n;
+      len -= n;
+    }
+  }
+
+  readU(kva: number, size: 1 | 2 | 4): number {
+    this.read(kva, this.scratch, 0, size);
+    return size === 1 ? this.scratch[0] : size === 2 ? this.view.getUint16(0, true) : this.view.getUint32(0, true);
+  }
+
+  readU64(kva: number): bigint {
+    this.read(kva, this.scratch, 0, 8);
+    return this.view.getBigUint64(0, true);
+  }
+
+  writeU(kva: number, size: 1 | 2 | 4, value: number): void {
+    if (size === 1) this.scratch[0] = value;
+    else if (size === 2) this.view.setUint16(0, value & 0xffff, true);
+    else this.view.setUint32(0, value >>> 0, true);
+    this.write(kva, this.scratch, 0, size);
+  }
+
+  writeU64(kva: number, value: bigint): void {
+    this.view.setBigUint64(0, BigInt.asUintN(64, value), true);
+    this.write(kva, this.scratch, 0, 8);
+  }
+
+  private translate(kva: number, write: boolean): { phys: number; cached: boolean } {
+    const t = this.as.translate(kva);
+    if (!t) {
+      throw new KernelOops(
+        `BUG: unable to handle page fault for address: ${hex(this.as.va(kva), 16)}\n#PF: supervisor ${write ? 'write' : 'read'} access in kernel mode\n#PF: error_code(0x0000) - not-present page`,
+      );
+    }
+    return t;
+  }
+}

@@ -1,0 +1,526 @@
+/**
+ * The DMA-API checker: what Linux's dma-debug checks (unknown/size/type/direction mismatches on
+ * unmap and sync, unchecked map errors, maps from the stack, overlapping cache lines, leaks at
+ * driver removal), in its wording, plus what only an emulator can see: the CPU touching a buffer
+ * the device owns, stale reads, dirty lines a device never saw, device accesses outside any
+ * mapping or after unmap, writes into device-read-only mappings, and cache lines a DMA buffer
+ * shares with other data.
+ */
+import type { DeviceAccess } from '../../hw/bus';
+import type { IommuFault } from '../../hw/iommu';
+import { addr, hex } from '../../lib/hex';
+import type { CallSite } from '../call-site';
+import type { Device } from '../device';
+import type { FindingId, Related } from '../findings';
+import type { Kmalloc } from '../slab';
+import { PAGE_SIZE } from '../page-alloc';
+import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE, dirName } from './dir';
+
+export type EntryType = 'single' | 'page' | 'scatter-gather' | 'coherent' | 'resource';
+
+export interface PhysRange {
+  phys: number;
+  len: number;
+}
+
+export interface BusRange {
+  dma: number;
+  len: number;
+}
+
+/** One live mapping as the checker tracks it. */
+export interface DmaEntry {
+  id: number;
+  dev: Device;
+  type: EntryType;
+  /** First DMA address (what unmap is keyed on). */
+  dma: number;
+  size: number;
+  dir: number;
+  /** CPU-side memory (the driver's buffer, not the bounce slot). */
+  cpu: PhysRange[];
+  /** Device-side ranges (segments for a scatterlist). */
+  bus: BusRange[];
+  /** CPU virtual address for coherent buffers (checked on free). */
+  kva: number;
+  sgCallEnts: number;
+  sgMappedEnts: number;
+  mapErr: 'not-checked' | 'checked' | 'none';
+  owner: 'cpu' | 'device';
+  site?: CallSite;
+  t: number;
+  /** Bounce slot when swiotlb stands between buffer and device. */
+  bounce?: number;
+  lastDeviceWrite?: { t: number; site?: CallSite };
+}
+
+/** What the device model passes with each access: which transfer it belongs to. */
+export interface TransferTag {
+  device: Device;
+  id: number;
+  label: string;
+  site?: CallSite;
+  t: number;
+}
+
+export interface DebugReporter {
+  finding(id: FindingId, dev: Device, message: string, site: CallSite | undefined, related: Related[]): void;
+  now(): number;
+  /** Capture the current script location. */
+  here(): CallSite;
+}
+
+const UNMAP_HISTORY = 256;
+
+export class DmaDebug {
+  private nextId = 1;
+  private byDev = new Map<Device, Map<number, DmaEntry>>();
+  /** Streaming entries by CPU-side page frame (ownership checks on CPU access). */
+  private byPfn = new Map<number, DmaEntry[]>();
+  /** dma-debug's active cacheline tracking (streaming, not DMA_TO_DEVICE). */
+  private activeLines = new Map<number, DmaEntry>();
+  private unmapped = new Map<Device, { dma: number; len: number; site?: CallSite; t: number; type: EntryType }[]>();
+  private lastHit?: DmaEntry;
+  /** Set while a CPU access that already produced an ownership finding is in progress. */
+  private accessFlagged = false;
+  private accessSite?: CallSite;
+
+  constructor(
+    private readonly rep: DebugReporter,
+    private readonly lineSize: number,
+    private readonly kmalloc: Kmalloc,
+  ) {}
+
+  entries(dev?: Device): DmaEntry[] {
+    if (dev) return [...(this.byDev.get(dev)?.values() ?? [])];
+    const out: DmaEntry[] = [];
+    for (const m of this.byDev.values()) out.push(...m.values());
+    return out;
+  }
+
+  find(dev: Device, dma: number): DmaEntry | undefined {
+    return this.byDev.get(dev)?.get(dma);
+  }
+
+  /** The entry whose device-side ranges contain [dma, dma+size) (bucket_find_contain). */
+  findContaining(dev: Device, dma: number, size = 1): DmaEntry | undefined {
+    const m = this.byDev.get(dev);
+    if (!m) return undefined;
+    const exact = m.get(dma);
+    if (exact) return exact;
+    for (const e of m.values()) for (const b of e.bus) if (dma >= b.dma && dma + size <= b.dma + b.len) return e;
+    for (const e of m.values()) for (const b of e.bus) if (dma >= b.dma && dma < b.dma + b.len) return e;
+    return undefined;
+  }
+
+  // ---- map side -------------------------------------------------------------------------
+
+  add(e: Omit<DmaEntry, 'id' | 'owner' | 't'>): DmaEntry {
+    const entry: DmaEntry = { ...e, id: this.nextId++, owner: e.type === 'coherent' ? 'cpu' : 'device', t: this.rep.now() };
+    let m = this.byDev.get(e.dev);
+    if (!m) {
+      m = new Map();
+      this.byDev.set(e.dev, m);
+    }
+    m.set(entry.dma, entry);
+    if (entry.type !== 'coherent' && entry.type !== 'resource') {
+      for (const r of entry.cpu) {
+        for (let pfn = Math.floor(r.phys / PAGE_SIZE); pfn * PAGE_SIZE < r.phys + r.len; pfn++) {
+          const list = this.byPfn.get(pfn);
+          if (list) list.push(entry);
+          else this.byPfn.set(pfn, [entry]);
+        }
+      }
+      this.trackCachelines(entry);
+      this.checkSharedCachelines(entry);
+    }
+    return entry;
+  }
+
+  /** The kernel refused a map from the stack or vmalloc, or the buffer is on the stack. */
+  mapFromStack(dev: Device, kva: bigint, site: CallSite | undefined): void {
+    this.rep.finding('map-from-stack', dev, `device driver maps memory from stack [addr=${hex(kva)}]`, site, []);
+  }
+
+  mapFromVmalloc(dev: Device, site: CallSite | undefined): void {
+    this.rep.finding('map-from-vmalloc', dev, `rejecting DMA map of vmalloc memory`, site, []);
+  }
+
+  mappingErrorChecked(dev: Device, dma: number): void {
+    const e = this.byDev.get(dev)?.get(dma);
+    if (e && e.mapErr === 'not-checked') e.mapErr = 'checked';
+  }
+
+  // ---- unmap side -----------------------------------------------------------------------
+
+  /**
+   * check_unmap(): compare what the driver passes with what was mapped. Returns the entry (removed)
+   * so the caller can finish the unmap with the real mapping's facts.
+   */
+  unmap(dev: Device, ref: { dma: number; size: number; dir: number; type: EntryType; sgCallEnts?: number; kva?: number }, site: CallSite | undefined, isMappingError: boolean): DmaEntry | undefined {
+    const entry = this.byDev.get(dev)?.get(ref.dma);
+    const rel = (e: DmaEntry): Related[] => [{ message: `mapped here (${e.type}, ${e.size} bytes, ${dirName(e.dir)})`, site: e.site }];
+    if (!entry) {
+      if (isMappingError) this.rep.finding('unmap-unknown', dev, `device driver tries to free an invalid DMA memory address`, site, []);
+      else {
+        const gone = this.recentlyUnmapped(dev, ref.dma, 1);
+        this.rep.finding(
+          'unmap-unknown',
+          dev,
+          `device driver tries to free DMA memory it has not allocated [device address=${addr(ref.dma)}] [size=${ref.size} bytes]`,
+          site,
+          gone ? [{ message: `already unmapped here`, site: gone.site }] : [],
+        );
+      }
+      return undefined;
+    }
+    if (ref.size !== entry.size) {
+      this.rep.finding('unmap-size-mismatch', dev, `device driver frees DMA memory with different size [device address=${addr(ref.dma)}] [map size=${entry.size} bytes] [unmap size=${ref.size} bytes]`, site, rel(entry));
+    }
+    if (ref.type !== entry.type) {
+      this.rep.finding('unmap-wrong-function', dev, `device driver frees DMA memory with wrong function [device address=${addr(ref.dma)}] [size=${ref.size} bytes] [mapped as ${entry.type}] [unmapped as ${ref.type}]`, site, rel(entry));
+    } else if (entry.type === 'coherent' && ref.kva !== undefined && ref.kva !== entry.kva) {
+      this.rep.finding(
+        'free-coherent-cpu-mismatch',
+        dev,
+        `device driver frees DMA memory with different CPU address [device address=${addr(ref.dma)}] [size=${ref.size} bytes] [cpu alloc address=${addr(entry.cpu[0]?.phys ?? 0)}] [cpu free address=${ref.kva === entry.kva ? addr(entry.cpu[0]?.phys ?? 0) : 'not the allocation'}]`,
+        site,
+        rel(entry),
+      );
+    }
+    if (ref.sgCallEnts && entry.type === 'scatter-gather' && ref.sgCallEnts !== entry.sgCallEnts) {
+      this.rep.finding('sg-count-mismatch', dev, `device driver frees DMA sg list with different entry count [map count=${entry.sgCallEnts}] [unmap count=${ref.sgCallEnts}]`, site, rel(entry));
+    }
+    if (ref.dir !== entry.dir && entry.type !== 'coherent') {
+      this.rep.finding('unmap-dir-mismatch', dev, `device driver frees DMA memory with different direction [device address=${addr(ref.dma)}] [size=${ref.size} bytes] [mapped with ${dirName(entry.dir)}] [unmapped with ${dirName(ref.dir)}]`, site, rel(entry));
+    }
+    if (entry.mapErr === 'not-checked') {
+      this.rep.finding('map-error-unchecked', dev, `device driver failed to check map error[device address=${addr(ref.dma)}] [size=${entry.size} bytes] [mapped as ${entry.type}]`, entry.site, [{ message: 'detected at this unmap', site }]);
+    }
+    this.remove(entry, site);
+    return entry;
+  }
+
+  // ---- sync -----------------------------------------------------------------------------
+
+  sync(dev: Device, ref: { dma: number; size: number; dir: number; sgCallEnts?: number }, toCpu: boolean, site: CallSite | undefined): DmaEntry | undefined {
+    const entry = this.findContaining(dev, ref.dma, ref.size) ?? this.findContaining(dev, ref.dma, 1);
+    if (!entry) {
+      this.rep.finding('sync-unknown', dev, `device driver tries to sync DMA memory it has not allocated [device address=${addr(ref.dma)}] [size=${ref.size} bytes]`, site, []);
+      return undefined;
+    }
+    const rel: Related[] = [{ message: `mapped here (${entry.size} bytes, ${dirName(entry.dir)})`, site: entry.site }];
+    const seg = entry.bus.find((b) => ref.dma >= b.dma && ref.dma < b.dma + b.len) ?? entry.bus[0];
+    const end = ref.dma - seg.dma + ref.size;
+    if (end > seg.len) {
+      this.rep.finding('sync-out-of-range', dev, `device driver syncs DMA memory outside allocated range [device address=${addr(entry.dma)}] [allocation size=${entry.size} bytes] [sync offset+size=${end}]`, site, rel);
+    }
+    if (entry.dir !== DMA_BIDIRECTIONAL && ref.dir !== entry.dir) {
+      this.rep.finding('sync-dir-mismatch', dev, `device driver syncs DMA memory with different direction [device address=${addr(ref.dma)}] [size=${entry.size} bytes] [mapped with ${dirName(entry.dir)}] [synced with ${dirName(ref.dir)}]`, site, rel);
+    }
+    if (ref.sgCallEnts && entry.type === 'scatter-gather' && ref.sgCallEnts !== entry.sgCallEnts) {
+      this.rep.finding('sg-count-mismatch', dev, `device driver syncs DMA sg list with different entry count [map count=${entry.sgCallEnts}] [sync count=${ref.sgCallEnts}]`, site, rel);
+    }
+    entry.owner = toCpu ? 'cpu' : 'device';
+    return entry;
+  }
+
+  // ---- CPU accesses -----------------------------------------------------------------------
+
+  /** Before every CPU load/store of kernel memory. */
+  cpuAccess(phys: number, len: number, write: boolean): void {
+    this.accessFlagged = false;
+    this.accessSite = undefined;
+    if (this.byPfn.size === 0) return;
+    const first = Math.floor(phys / PAGE_SIZE);
+    const last = Math.floor((phys + len - 1) / PAGE_SIZE);
+    for (let pfn = first; pfn <= last; pfn++) {
+      const list = this.byPfn.get(pfn);
+      if (!list) continue;
+      for (const e of list) {
+        if (e.owner !== 'device') continue;
+        if (!write && e.dir === DMA_TO_DEVICE) continue; // reading a buffer the device only reads is harmless
+        const r = e.cpu.find((c) => phys < c.phys + c.len && c.phys < phys + len);
+        if (!r) continue;
+        const site = this.here();
+        const rel: Related[] = [{ message: `mapped here (${dirName(e.dir)}, ${e.size} bytes); the device owns it until dma_sync_*_for_cpu or dma_unmap_*`, site: e.site }];
+        if (e.lastDeviceWrite) rel.push({ message: `the device wrote it (transfer started here)`, site: e.lastDeviceWrite.site });
+        const off = Math.max(phys, r.phys) - r.phys;
+        if (write) {
+          this.rep.finding('cpu-write-device-owned', e.dev, `CPU writes ${len} bytes at offset ${off} of a ${dirName(e.dir)} buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes]: the device may never see the write, or the write may land over data the device is writing`, site, rel);
+        } else {
+          this.rep.finding('cpu-read-device-owned', e.dev, `CPU reads ${len} bytes at offset ${off} of a ${dirName(e.dir)} buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes] without dma_sync_*_for_cpu or dma_unmap_*: the bytes may be stale`, site, rel);
+        }
+        this.accessFlagged = true;
+        return;
+      }
+    }
+  }
+
+  /** The CPU read a cache line a non-coherent device had written behind it (called during the access). */
+  staleRead(lineAddr: number, staleBy: unknown): void {
+    if (this.accessFlagged) return;
+    const tag = staleBy as TransferTag | undefined;
+    if (!tag || !tag.device) return;
+    const entry = this.entryForPhys(tag.device, lineAddr);
+    const rel: Related[] = [{ message: `the device wrote RAM here at ${(tag.t / 1000).toFixed(3)} us (${tag.label})`, site: tag.site }];
+    if (entry) rel.push({ message: `buffer mapped here (${dirName(entry.dir)})`, site: entry.site });
+    this.rep.finding(
+      'cpu-read-stale',
+      tag.device,
+      `CPU read stale data at phys ${addr(lineAddr)}: the cache line was filled before the device wrote RAM and was never invalidated (missing dma_sync_*_for_cpu, or DMA_ATTR_SKIP_CPU_SYNC without a sync); the read returned the old bytes`,
+      this.here(),
+      rel,
+    );
+  }
+
+  // ---- device accesses ------------------------------------------------------------------
+
+  /** After a device access, `done` bytes of which reached memory. */
+  deviceAccess(a: DeviceAccess, done: number, dev: Device, tag: TransferTag | undefined): void {
+    if (done <= 0) return;
+    let pos = a.bus;
+    const end = a.bus + done;
+    while (pos < end) {
+      const e = this.hit(dev, pos);
+      if (!e) {
+        // how far until a mapping starts again?
+        let next = end;
+        for (const x of this.byDev.get(dev)?.values() ?? []) for (const b of x.bus) if (b.dma > pos && b.dma < next) next = b.dma;
+        this.uncovered(dev, a, pos, next - pos, tag);
+        pos = next;
+        continue;
+      }
+      const b = e.bus.find((r) => pos >= r.dma && pos < r.dma + r.len)!;
+      const n = Math.min(end, b.dma + b.len) - pos;
+      if (a.write) {
+        e.lastDeviceWrite = { t: this.rep.now(), site: tag?.site };
+        if (e.dir === DMA_TO_DEVICE) {
+          this.rep.finding(
+            'device-write-to-device-read-only',
+            dev,
+            `device wrote ${n} bytes at ${addr(pos)} into a DMA_TO_DEVICE mapping [device address=${addr(e.dma)}] [size=${e.size} bytes]: the device may only read it`,
+            tag?.site,
+            [{ message: `mapped here (DMA_TO_DEVICE)`, site: e.site }],
+          );
+        }
+      }
+      pos += n;
+    }
+  }
+
+  /** Explain an IOMMU fault in terms of the driver's mappings. */
+  iommuFault(dev: Device, f: IommuFault, tag: TransferTag | undefined): void {
+    const e = this.findContaining(dev, f.iova, 1);
+    const related: Related[] = [];
+    let cause: string;
+    if (e && f.write && e.dir === DMA_TO_DEVICE) {
+      cause = `the device wrote a DMA_TO_DEVICE mapping (read-only for the device)`;
+      related.push({ message: 'mapped here (DMA_TO_DEVICE)', site: e.site });
+    } else if (e && !f.write && e.dir === DMA_FROM_DEVICE) {
+      cause = `the device read a DMA_FROM_DEVICE mapping (write-only for the device)`;
+      related.push({ message: 'mapped here (DMA_FROM_DEVICE)', site: e.site });
+    } else {
+      const gone = this.recentlyUnmapped(dev, f.iova, 1);
+      if (gone) {
+        cause = `the IOVA was unmapped before the device used it`;
+        related.push({ message: 'unmapped here', site: gone.site });
+      } else cause = `no mapping of this device covers the IOVA`;
+    }
+    this.rep.finding('iommu-fault', dev, `${f.line} (${cause})`, tag?.site, related);
+  }
+
+  // ---- end of life ----------------------------------------------------------------------
+
+  /** BUS_NOTIFY_UNBOUND_DRIVER: anything still mapped is a leak. Returns how many. */
+  driverUnbound(dev: Device, site: CallSite | undefined): number {
+    const m = this.byDev.get(dev);
+    if (!m || m.size === 0) return 0;
+    const all = [...m.values()];
+    const e = all[0];
+    this.rep.finding(
+      'leak-at-remove',
+      dev,
+      `device driver has pending DMA allocations while released from device [count=${all.length}]\nOne of leaked entries details: [device address=${addr(e.dma)}] [size=${e.size} bytes] [mapped with ${dirName(e.dir)}] [mapped as ${e.type}]`,
+      e.site ?? site,
+      all.slice(0, 8).map((x) => ({ message: `still mapped: ${x.type} ${addr(x.dma)}, ${x.size} bytes, ${dirName(x.dir)}`, site: x.site })),
+    );
+    for (const x of all) this.remove(x, undefined);
+    return all.length;
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private here(): CallSite {
+    if (!this.accessSite) this.accessSite = this.rep.here();
+    return this.accessSite;
+  }
+
+  private hit(dev: Device, dma: number): DmaEntry | undefined {
+    const l = this.lastHit;
+    if (l && l.dev === dev && l.bus.some((b) => dma >= b.dma && dma < b.dma + b.len) && this.byDev.get(dev)?.get(l.dma) === l) return l;
+    const e = this.findContaining(dev, dma, 1);
+    if (e) this.lastHit = e;
+    return e;
+  }
+
+  private uncovered(dev: Device, a: DeviceAccess, pos: number, len: number, tag: TransferTag | undefined): void {
+    const gone = this.recentlyUnmapped(dev, pos, len);
+    const what = a.write ? 'wrote' : 'read';
+    if (gone) {
+      this.rep.finding(
+        'device-access-after-unmap',
+        dev,
+        `device ${what} ${len} bytes at ${addr(pos)} after the driver unmapped it [device address=${addr(gone.dma)}] [size=${gone.len} bytes]`,
+        tag?.site,
+        [{ message: `unmapped here`, site: gone.site }],
+      );
+    } else {
+      const near = this.nearest(dev, pos);
+      this.rep.finding(
+        'device-access-out-of-mapping',
+        dev,
+        `device ${what} ${len} bytes at ${addr(pos)}, which no DMA mapping of ${dev.name} covers`,
+        tag?.site,
+        near ? [{ message: `nearest mapping: ${addr(near.dma)}, ${near.size} bytes, ${dirName(near.dir)}`, site: near.site }] : [],
+      );
+    }
+  }
+
+  private nearest(dev: Device, pos: number): DmaEntry | undefined {
+    let best: DmaEntry | undefined;
+    let dist = Infinity;
+    for (const e of this.byDev.get(dev)?.values() ?? []) {
+      for (const b of e.bus) {
+        const d = pos < b.dma ? b.dma - pos : pos - (b.dma + b.len - 1);
+        if (d < dist) {
+          dist = d;
+          best = e;
+        }
+      }
+    }
+    return best;
+  }
+
+  private recentlyUnmapped(dev: Device, dma: number, len: number): { dma: number; len: number; site?: CallSite } | undefined {
+    const h = this.unmapped.get(dev);
+    if (!h) return undefined;
+    for (let i = h.length - 1; i >= 0; i--) if (dma < h[i].dma + h[i].len && h[i].dma < dma + len) return h[i];
+    return undefined;
+  }
+
+  private entryForPhys(dev: Device, phys: number): DmaEntry | undefined {
+    for (const e of this.byPfn.get(Math.floor(phys / PAGE_SIZE)) ?? []) if (e.dev === dev && e.cpu.some((c) => phys >= c.phys - this.lineSize && phys < c.phys + c.len)) return e;
+    return undefined;
+  }
+
+  private remove(entry: DmaEntry, site: CallSite | undefined): void {
+    this.byDev.get(entry.dev)?.delete(entry.dma);
+    if (this.lastHit === entry) this.lastHit = undefined;
+    if (entry.type !== 'coherent' && entry.type !== 'resource') {
+      for (const r of entry.cpu) {
+        for (let pfn = Math.floor(r.phys / PAGE_SIZE); pfn * PAGE_SIZE < r.phys + r.len; pfn++) {
+          const list = this.byPfn.get(pfn);
+          if (!list) continue;
+          const i = list.indexOf(entry);
+          if (i >= 0) list.splice(i, 1);
+          if (list.length === 0) this.byPfn.delete(pfn);
+        }
+      }
+      this.untrackCachelines(entry);
+    }
+    let h = this.unmapped.get(entry.dev);
+    if (!h) {
+      h = [];
+      this.unmapped.set(entry.dev, h);
+    }
+    for (const b of entry.bus) h.push({ dma: b.dma, len: b.len, site, t: this.rep.now(), type: entry.type });
+    if (h.length > UNMAP_HISTORY) h.splice(0, h.length - UNMAP_HISTORY);
+  }
+
+  private trackCachelines(e: DmaEntry): void {
+    if (e.dir === DMA_TO_DEVICE) return;
+    for (const r of e.cpu) {
+      const first = Math.floor(r.phys / this.lineSize);
+      const last = Math.floor((r.phys + r.len - 1) / this.lineSize);
+      for (let cl = first; cl <= last; cl++) {
+        const other = this.activeLines.get(cl);
+        if (other && other !== e) {
+          this.rep.finding(
+            'overlapping-cacheline',
+            e.dev,
+            `cacheline tracking EEXIST, overlapping mappings aren't supported [cacheline=${addr(cl * this.lineSize)}]`,
+            e.site,
+            [{ message: `the other mapping of this cache line (${dirName(other.dir)}, ${other.size} bytes)`, site: other.site }],
+          );
+          return;
+        }
+        this.activeLines.set(cl, e);
+      }
+    }
+  }
+
+  private untrackCachelines(e: DmaEntry): void {
+    for (const r of e.cpu) {
+      const first = Math.floor(r.phys / this.lineSize);
+      const last = Math.floor((r.phys + r.len - 1) / this.lineSize);
+      for (let cl = first; cl <= last; cl++) if (this.activeLines.get(cl) === e) this.activeLines.delete(cl);
+    }
+  }
+
+  /**
+   * A streaming buffer a non-coherent device writes must own its cache lines: bytes of a partly
+   * covered line that belong to live CPU data are lost or corrupt the DMA data.
+   */
+  private checkSharedCachelines(e: DmaEntry): void {
+    if (e.dev.dma.coherent || e.dir === DMA_TO_DEVICE) return;
+    const ls = this.lineSize;
+    for (const r of e.cpu) {
+      const edges: [number, number][] = [];
+      const headLine = Math.floor(r.phys / ls) * ls;
+      if (headLine < r.phys) edges.push([headLine, r.phys]);
+      const end = r.phys + r.len;
+      const tailLine = Math.ceil(end / ls) * ls;
+      if (tailLine > end) edges.push([end, tailLine]);
+      for (const [s, t] of edges) {
+        const who = this.liveDataIn(s, t);
+        if (!who) continue;
+        this.rep.finding(
+          'cacheline-shared',
+          e.dev,
+          `DMA buffer [phys ${addr(r.phys)}, ${r.len} bytes, ${dirName(e.dir)}] shares cache line ${addr(Math.floor(s / ls) * ls)} (${ls} bytes) with ${who}: CPU writes to that data while the device owns the buffer are lost or overwrite DMA data`,
+          e.site,
+          [],
+        );
+        return;
+      }
+    }
+  }
+
+  private liveDataIn(s: number, t: number): string | undefined {
+    for (let p = s; p < t; ) {
+      const obj = this.kmalloc.objectAt(p);
+      if (obj) {
+        const used = Math.min(t, obj.phys + obj.size);
+        if (used > p && p >= obj.phys) return `other bytes of the ${obj.cache ?? 'kmalloc'} object at ${addr(obj.phys)} (${obj.size} bytes)`;
+        p = obj.phys + obj.objSize;
+        continue;
+      }
+      p = Math.floor(p / 8) * 8 + 8;
+    }
+    return undefined;
+  }
+}
+
+/** Helper kept beside the checker: the finding for a device that read RAM under dirty CPU lines. */
+export function dirtyReadFinding(debug: DmaDebug, rep: DebugReporter, lineAddr: number, tag: TransferTag | undefined): void {
+  if (!tag || !tag.device) return;
+  const entry = debug.entries(tag.device).find((e) => e.cpu.some((c) => lineAddr + 1 > c.phys && lineAddr < c.phys + c.len));
+  rep.finding(
+    'dirty-cache-not-flushed',
+    tag.device,
+    `device read RAM at phys ${addr(lineAddr)} while the CPU cache held newer, dirty data for that line: the device got the old bytes (the CPU wrote the buffer after dma_map_*/dma_sync_*_for_device, or mapped it with DMA_ATTR_SKIP_CPU_SYNC)`,
+    tag.site,
+    entry ? [{ message: `buffer mapped here (${dirName(entry.dir)})`, site: entry.site }] : [],
+  );
+}

@@ -1,0 +1,30 @@
+/** Formatting of addresses and sizes the way the kernel prints them. */
+
+/** `0x` + hex, zero-padded to `width` digits (16 for %016llx, 8 for 32-bit). */
+export function hex(value: number | bigint, width = 0): string {
+  const s = value.toString(16);
+  return '0x' + (s.length < width ? '0'.repeat(width - s.length) + s : s);
+}
+
+/** A bus/physical address as %pad / %pa print it: 16 hex digits on 64-bit. */
+export function addr(value: number | bigint): string {
+  return hex(value, 16);
+}
+
+/** Human size: 4096 -> "4 KiB", 1536 -> "1536 bytes". */
+export function size(n: number): string {
+  if (n >= 1 << 30 && n % (1 << 30) === 0) return `${n / (1 << 30)} GiB`;
+  if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n / (1 << 20)} MiB`;
+  if (n >= 1 << 10 && n % (1 << 10) === 0) return `${n / (1 << 10)} KiB`;
+  return `${n} bytes`;
+}
+
+/** Convert a bigint bus/physical address to a number; addresses at or above 2^53 are not representable in the emulator. */
+export function toAddr(v: bigint | number): number {
+  if (typeof v === 'number') return v;
+  if (v < 0n) return -1;
+  if (v > 0x1f_ffff_ffff_ffffn) return Number.MAX_SAFE_INTEGER;
+  return Number(v);
+}
+
+export const TWO32 = 0x1_0000_0000;
