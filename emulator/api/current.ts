@@ -3,7 +3,7 @@
  * debugger's worker), bound by the runner before the script is loaded.
  */
 import type { Kernel } from '../kernel/kernel';
-import { CallSite, captureSite } from '../kernel/call-site';
+import { CallSite, captureCaller } from '../kernel/call-site';
 
 let current: Kernel | undefined;
 
@@ -16,7 +16,12 @@ export function K(): Kernel {
   return current;
 }
 
-/** The script line of the current call, when the checker is on (it costs a stack capture). */
-export function site(): CallSite | undefined {
-  return current?.opts.checks ? captureSite() : undefined;
+/**
+ * The script line that called `apiFn`, when the checker is on (it costs a stack capture, so only
+ * calls whose site outlives them use it: maps and allocations). Other calls leave the site to be
+ * captured if and when a finding is reported.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export function site(apiFn: Function): CallSite | undefined {
+  return current?.opts.checks ? captureCaller(apiFn) : undefined;
 }

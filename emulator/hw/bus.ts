@@ -55,8 +55,6 @@ export interface BusListener {
   physAccess?(a: DeviceAccess, phys: number, len: number, busAddr: number): void;
 }
 
-const PAGE = 4096;
-
 export class Bus {
   private ram: { base: number; end: number }[] = [];
   private mmio: MmioRegion[] = [];
@@ -148,7 +146,7 @@ export class Bus {
   private transfer(a: DeviceAccess, buf: Uint8Array, off: number): number {
     const { port, bus, len, write, tag } = a;
     let done = 0;
-    let next = len > 0 ? this.translate(port, bus, write) : 0;
+    let next = len > 0 ? this.translate(port, bus, write, len) : 0;
     while (done < len) {
       // a physically contiguous run starting at bus + done; every page is translated exactly once
       const b0 = bus + done;
@@ -156,20 +154,13 @@ export class Bus {
       if (p0 < 0) return done;
       let runLen: number;
       if (port.iommu) {
-        runLen = Math.min(len - done, PAGE - (b0 % PAGE));
-        while (done + runLen < len) {
-          const pn = this.translate(port, bus + done + runLen, write);
-          if (pn !== p0 + runLen) {
-            next = pn;
-            break;
-          }
-          runLen += Math.min(len - done - runLen, PAGE);
-        }
+        runLen = port.iommu.lastRun;
+        if (done + runLen < len) next = this.translate(port, bus + done + runLen, write, len - done - runLen);
       } else {
         runLen = len - done;
         const w = port.dmaRanges.find((r) => b0 >= r.bus && b0 < r.bus + r.size);
         if (w) runLen = Math.min(runLen, w.bus + w.size - b0);
-        if (done + runLen < len) next = this.translate(port, b0 + runLen, write);
+        if (done + runLen < len) next = this.translate(port, b0 + runLen, write, len - done - runLen);
       }
       const n = this.touchPhys(port, p0, buf, off + done, runLen, write, tag);
       if (n > 0) for (const l of this.listeners) l.physAccess?.(a, p0, n, b0);
@@ -179,9 +170,10 @@ export class Bus {
     return done;
   }
 
-  private translate(port: DmaPort, busAddr: number, write: boolean): number {
+  /** First physical address of a run at `busAddr` (through the IOMMU: its length is in iommu.lastRun). */
+  private translate(port: DmaPort, busAddr: number, write: boolean, maxLen: number): number {
     if (port.iommu) {
-      const p = port.iommu.translate(port.streamId, busAddr, write);
+      const p = port.iommu.translateRun(port.streamId, busAddr, maxLen, write);
       if (p < 0) port.lastError = port.iommu.faults[port.iommu.faults.length - 1]?.line ?? 'IOMMU fault';
       return p;
     }

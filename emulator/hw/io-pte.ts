@@ -27,6 +27,8 @@ export interface PteFormat {
   encodeTable(tablePhys: number): number;
   encodeLeaf(pagePhys: number, prot: Prot): number;
   decode(pte: number, leaf: boolean): Decoded;
+  /** Hot-path leaf decode without allocation: page address + (read ? 1 : 0) + (write ? 2 : 0), or -1 when invalid. */
+  leaf(pte: number): number;
 }
 
 const ADDR_MASK_LO = 0xfffff000; // bits 12..31 of the low word
@@ -50,6 +52,10 @@ export const vtdFormat: PteFormat = {
     const write = (lo & 2) !== 0;
     return { valid: read || write, addr: addrOf(pte), read, write };
   },
+  leaf(pte) {
+    const perm = (pte % HI) & 3;
+    return perm ? addrOf(pte) + perm : -1;
+  },
 };
 
 /** Arm LPAE stage-1 (SMMU): bit 0 valid, bit 1 table/page, AP[2] (bit 7) read-only, AP[1] (bit 6) unprivileged, AF (bit 10). */
@@ -69,9 +75,16 @@ export const lpaeS1Format: PteFormat = {
     const af = (lo & (1 << 10)) !== 0;
     return { valid: valid && af, addr: addrOf(pte), read: af, write: af && (lo & (1 << 7)) === 0 };
   },
+  leaf(pte) {
+    const lo = pte % HI;
+    if ((lo & 0b11) !== 0b11 || (lo & (1 << 10)) === 0) return -1;
+    return addrOf(pte) + 1 + ((lo & (1 << 7)) === 0 ? 2 : 0);
+  },
 };
+
+const LEVEL_DIV = [0, 2 ** 12, 2 ** 21, 2 ** 30, 2 ** 39];
 
 /** Index of `iova` at `level` (4 = top .. 1 = leaf). */
 export function levelIndex(iova: number, level: number): number {
-  return Math.floor(iova / 2 ** (IO_PAGE_SHIFT + 9 * (level - 1))) % 512;
+  return Math.floor(iova / LEVEL_DIV[level]) % 512;
 }

@@ -98,6 +98,44 @@ export class Iommu {
     return e - perm + (iova % PAGE);
   }
 
+  /**
+   * Translate the longest physically contiguous run starting at `iova`, up to `maxLen` bytes, the
+   * way a walker that prefetches a leaf table's consecutive entries does. Returns the physical
+   * address and sets `lastRun` to the run's length; -1 after recording a fault (at `iova` itself).
+   * A fault further on just ends the run: the next call starts there and reports it.
+   */
+  translateRun(streamId: number, iova: number, maxLen: number, write: boolean): number {
+    const first = this.translate(streamId, iova, write);
+    if (first < 0) {
+      this.lastRun = 0;
+      return -1;
+    }
+    let len = Math.min(maxLen, PAGE - (iova % PAGE));
+    const ctx = this.contexts.get(streamId)!;
+    const need = write ? 2 : 1;
+    let table = -1;
+    let tableKey = -1;
+    while (len < maxLen) {
+      const next = iova + len;
+      const wkey = ctx.domainId * 2 ** 27 + Math.floor(next / 2 ** 21);
+      if (wkey !== tableKey) {
+        tableKey = wkey;
+        const t = this.walkCache.get(wkey);
+        if (t === undefined) break; // not walked yet: the next call walks it
+        table = t;
+      }
+      const e = this.format.leaf(this.ram.readU64(table + levelIndex(next, 1) * 8));
+      // `next` is page-aligned, so the page must sit exactly at first + len
+      if (e < 0 || e - (e % 4) !== first + len || ((e % 4) & need) === 0) break;
+      len = Math.min(maxLen, len + PAGE);
+    }
+    this.lastRun = len;
+    return first;
+  }
+
+  /** Length of the run the last translateRun() returned. */
+  lastRun = 0;
+
   /** Read-only walk for consumers (panel, device view): physical address or -1. */
   lookup(streamId: number, iova: number): { phys: number; read: boolean; write: boolean } | undefined {
     const ctx = this.contexts.get(streamId);
@@ -117,19 +155,17 @@ export class Iommu {
     if (count) this.stats.walks++;
     const wkey = ctx.domainId * 2 ** 27 + Math.floor(iova / 2 ** 21);
     let table = this.walkCache.get(wkey);
-    let level = 1;
     if (table === undefined) {
       table = ctx.root;
-      for (level = IO_LEVELS; level > 1; level--) {
+      for (let level = IO_LEVELS; level > 1; level--) {
         const d = this.format.decode(this.ram.readU64(table + levelIndex(iova, level) * 8), false);
         if (!d.valid) return -level;
         table = d.addr;
       }
       this.walkCache.set(wkey, table);
     }
-    const leaf = this.format.decode(this.ram.readU64(table + levelIndex(iova, 1) * 8), true);
-    if (!leaf.valid) return -1;
-    return leaf.addr + (leaf.read ? 1 : 0) + (leaf.write ? 2 : 0);
+    const leaf = this.format.leaf(this.ram.readU64(table + levelIndex(iova, 1) * 8));
+    return leaf < 0 ? -1 : leaf;
   }
 
   /** Forget the walk cache for a domain (its tables were torn down). */

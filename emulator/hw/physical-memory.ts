@@ -10,6 +10,8 @@ const FRAME_MASK = FRAME_SIZE - 1;
 
 export class PhysicalMemory {
   private frames = new Map<number, Uint8Array>();
+  /** DataViews of frames holding 64-bit values (page tables), made on first use. */
+  private views = new Map<number, DataView>();
 
   /** Frame holding `addr`, created on first touch. */
   frame(addr: number): Uint8Array {
@@ -78,28 +80,29 @@ export class PhysicalMemory {
     }
   }
 
+  private view(addr: number): DataView {
+    const idx = Math.floor(addr / FRAME_SIZE);
+    let v = this.views.get(idx);
+    if (!v) {
+      const f = this.frame(addr);
+      v = new DataView(f.buffer, f.byteOffset, f.byteLength);
+      this.views.set(idx, v);
+    }
+    return v;
+  }
+
   /** Little-endian 64-bit value as a number (page-table entries: values below 2^53). */
   readU64(addr: number): number {
-    const f = this.peekFrame(addr);
-    if (!f) return 0;
+    if (!this.frames.has(Math.floor(addr / FRAME_SIZE))) return 0;
+    const v = this.view(addr);
     const off = addr & FRAME_MASK;
-    const lo = f[off] | (f[off + 1] << 8) | (f[off + 2] << 16) | (f[off + 3] << 24);
-    const hi = f[off + 4] | (f[off + 5] << 8) | (f[off + 6] << 16) | (f[off + 7] << 24);
-    return (hi >>> 0) * 0x1_0000_0000 + (lo >>> 0);
+    return v.getUint32(off + 4, true) * 0x1_0000_0000 + v.getUint32(off, true);
   }
 
   writeU64(addr: number, value: number): void {
-    const f = this.frame(addr);
+    const v = this.view(addr);
     const off = addr & FRAME_MASK;
-    const lo = value % 0x1_0000_0000;
-    const hi = Math.floor(value / 0x1_0000_0000);
-    f[off] = lo & 0xff;
-    f[off + 1] = (lo >>> 8) & 0xff;
-    f[off + 2] = (lo >>> 16) & 0xff;
-    f[off + 3] = (lo >>> 24) & 0xff;
-    f[off + 4] = hi & 0xff;
-    f[off + 5] = (hi >>> 8) & 0xff;
-    f[off + 6] = (hi >>> 16) & 0xff;
-    f[off + 7] = (hi >>> 24) & 0xff;
+    v.setUint32(off, value % 0x1_0000_0000, true);
+    v.setUint32(off + 4, Math.floor(value / 0x1_0000_0000), true);
   }
 }

@@ -49,12 +49,26 @@ export class CallSite {
   }
 }
 
-/** Capture the current stack (raw frames only). */
+/** Capture the current stack (raw frames only): enough frames to find the script below kernel code. */
 export function captureSite(): CallSite {
   const saved = Error.stackTraceLimit;
   Error.stackTraceLimit = FRAMES;
   const holder: { stack?: unknown } = {};
   Error.captureStackTrace(holder);
+  Error.stackTraceLimit = saved;
+  return new CallSite(holder, resolver);
+}
+
+/**
+ * Capture just the frame that called `apiFn` (an API entry point the script calls directly).
+ * One frame costs a fraction of a deep capture; hot paths (every dma_map_*) use this.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export function captureCaller(apiFn: Function): CallSite {
+  const saved = Error.stackTraceLimit;
+  Error.stackTraceLimit = 1;
+  const holder: { stack?: unknown } = {};
+  Error.captureStackTrace(holder, apiFn);
   Error.stackTraceLimit = saved;
   return new CallSite(holder, resolver);
 }

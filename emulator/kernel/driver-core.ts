@@ -4,7 +4,6 @@
  * dma-debug leak check at unbind. MMIO windows are ioremapped as `IoMem`.
  */
 import { hex } from '../lib/hex';
-import type { CallSite } from './call-site';
 import { KernelOops } from './cpu';
 import type { Device } from './device';
 import { ENXIO, EINVAL, errnoName } from './errno';

@@ -4,6 +4,7 @@
  * remove, check for leaks, report. Virtual time advances only through events; the script's
  * promise continuations run between them, so a run is deterministic for a given seed.
  */
+import * as path from 'path';
 import * as vm from 'vm';
 import { createRequire } from 'module';
 import { Kernel } from '../kernel/kernel';
@@ -158,7 +159,7 @@ export async function runScript(opts: RunOptions): Promise<RunResult> {
     };
     try {
       const fn = vm.compileFunction(bundle.code, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: bundle.filename });
-      fn(mod.exports, req, mod, bundle.entry, require('path').dirname(bundle.entry));
+      fn(mod.exports, req, mod, bundle.entry, path.dirname(bundle.entry));
     } catch (e) {
       return scriptError('load', e);
     }
@@ -229,7 +230,7 @@ function waitSite(k: Kernel): SourceLocation | undefined {
 function locationFromStack(stack: string | undefined): SourceLocation | undefined {
   if (!stack) return undefined;
   const m = /\(?([^\s()]+\.[cm]?[tj]sx?):(\d+):(\d+)\)?/.exec(stack.split('\n').slice(1).join('\n'));
-  return m ? { file: require('path').resolve(m[1]), line: Number(m[2]), column: Number(m[3]) } : undefined;
+  return m ? { file: path.resolve(m[1]), line: Number(m[2]), column: Number(m[3]) } : undefined;
 }
 
 function fail(phase: Phase, message: string, location: SourceLocation | undefined, platform?: Platform, kernel?: Kernel): RunResult {

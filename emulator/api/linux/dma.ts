@@ -84,7 +84,7 @@ export function dma_map_single(dev: Device, ptr: Ptr, size: number, dir: number,
   const k = K();
   const d = devArg(dev, 'dma_map_single');
   const p = ptrArg(ptr, 'dma_map_single');
-  const s = site();
+  const s = site(dma_map_single);
   if (k.as.isVmalloc(p.kva)) {
     k.debug?.mapFromVmalloc(d, s);
     if (!k.debug) k.log(d, 'warn', 'rejecting DMA map of vmalloc memory');
@@ -97,18 +97,18 @@ export function dma_map_single(dev: Device, ptr: Ptr, size: number, dir: number,
 
 /** `dma_unmap_single(dev, addr, size, dir, attrs?)`: end the mapping; the CPU owns the buffer again. */
 export function dma_unmap_single(dev: Device, addr: bigint, size: number, dir: number, attrs = 0): void {
-  K().dma.unmapPage(devArg(dev, 'dma_unmap_single'), dmaArg(addr, 'dma_unmap_single'), size, dir, attrs, 'single', 'dma_unmap_single', site());
+  K().dma.unmapPage(devArg(dev, 'dma_unmap_single'), dmaArg(addr, 'dma_unmap_single'), size, dir, attrs, 'single', 'dma_unmap_single', undefined);
 }
 
 /** `dma_map_page(dev, page, offset, size, dir, attrs?)` */
 export function dma_map_page(dev: Device, page: Page, offset: number, size: number, dir: number, attrs = 0): bigint {
   if (!(page instanceof Page)) throw new KernelOops(`dma_map_page(): expected a struct page (alloc_pages / virt_to_page), got ${String(page)}`);
-  return out(K().dma.mapPage(devArg(dev, 'dma_map_page'), page.phys + offset, size, dir, attrs, 'page', 'dma_map_page', site()));
+  return out(K().dma.mapPage(devArg(dev, 'dma_map_page'), page.phys + offset, size, dir, attrs, 'page', 'dma_map_page', site(dma_map_page)));
 }
 
 /** `dma_unmap_page(dev, addr, size, dir, attrs?)` */
 export function dma_unmap_page(dev: Device, addr: bigint, size: number, dir: number, attrs = 0): void {
-  K().dma.unmapPage(devArg(dev, 'dma_unmap_page'), dmaArg(addr, 'dma_unmap_page'), size, dir, attrs, 'page', 'dma_unmap_page', site());
+  K().dma.unmapPage(devArg(dev, 'dma_unmap_page'), dmaArg(addr, 'dma_unmap_page'), size, dir, attrs, 'page', 'dma_unmap_page', undefined);
 }
 
 /** `dma_mapping_error(dev, addr)`: -ENOMEM when `addr` is DMA_MAPPING_ERROR, else 0. Every map must be checked. */
@@ -118,22 +118,22 @@ export function dma_mapping_error(dev: Device, addr: bigint): number {
 
 /** `dma_sync_single_for_cpu(dev, addr, size, dir)`: give a still-mapped buffer back to the CPU. */
 export function dma_sync_single_for_cpu(dev: Device, addr: bigint, size: number, dir: number): void {
-  K().dma.sync(devArg(dev, 'dma_sync_single_for_cpu'), dmaArg(addr, 'dma_sync_single_for_cpu'), size, dir, true, 'dma_sync_single_for_cpu', site());
+  K().dma.sync(devArg(dev, 'dma_sync_single_for_cpu'), dmaArg(addr, 'dma_sync_single_for_cpu'), size, dir, true, 'dma_sync_single_for_cpu', undefined);
 }
 
 /** `dma_sync_single_for_device(dev, addr, size, dir)`: give it back to the device. */
 export function dma_sync_single_for_device(dev: Device, addr: bigint, size: number, dir: number): void {
-  K().dma.sync(devArg(dev, 'dma_sync_single_for_device'), dmaArg(addr, 'dma_sync_single_for_device'), size, dir, false, 'dma_sync_single_for_device', site());
+  K().dma.sync(devArg(dev, 'dma_sync_single_for_device'), dmaArg(addr, 'dma_sync_single_for_device'), size, dir, false, 'dma_sync_single_for_device', undefined);
 }
 
 /** `dma_map_resource(dev, phys, size, dir, attrs?)`: map another device's MMIO (a FIFO) for this device. */
 export function dma_map_resource(dev: Device, phys: bigint, size: number, dir: number, _attrs = 0): bigint {
-  return out(K().dma.mapResource(devArg(dev, 'dma_map_resource'), toAddr(phys), size, dir, 'dma_map_resource', site()));
+  return out(K().dma.mapResource(devArg(dev, 'dma_map_resource'), toAddr(phys), size, dir, 'dma_map_resource', site(dma_map_resource)));
 }
 
 /** `dma_unmap_resource(dev, addr, size, dir, attrs?)` */
 export function dma_unmap_resource(dev: Device, addr: bigint, size: number, dir: number, _attrs = 0): void {
-  K().dma.unmapResource(devArg(dev, 'dma_unmap_resource'), dmaArg(addr, 'dma_unmap_resource'), size, dir, 'dma_unmap_resource', site());
+  K().dma.unmapResource(devArg(dev, 'dma_unmap_resource'), dmaArg(addr, 'dma_unmap_resource'), size, dir, 'dma_unmap_resource', undefined);
 }
 
 // ---- coherent ---------------------------------------------------------------------------------
@@ -150,20 +150,20 @@ export interface DmaCoherent {
  */
 export function dma_alloc_coherent(dev: Device, size: number, gfp: number): DmaCoherent | null {
   const k = K();
-  const b = k.dma.allocCoherent(devArg(dev, 'dma_alloc_coherent'), size, gfp, 'dma_alloc_coherent', site());
+  const b = k.dma.allocCoherent(devArg(dev, 'dma_alloc_coherent'), size, gfp, 'dma_alloc_coherent', site(dma_alloc_coherent));
   return b ? { cpu: new Ptr(k.cpu, b.kva), dma: BigInt(b.dma) } : null;
 }
 
 /** `dma_free_coherent(dev, size, cpu, dma)` */
 export function dma_free_coherent(dev: Device, size: number, cpu: Ptr, dma: bigint): void {
-  K().dma.freeCoherent(devArg(dev, 'dma_free_coherent'), size, ptrArg(cpu, 'dma_free_coherent').kva, dmaArg(dma, 'dma_free_coherent'), 'dma_free_coherent', site());
+  K().dma.freeCoherent(devArg(dev, 'dma_free_coherent'), size, ptrArg(cpu, 'dma_free_coherent').kva, dmaArg(dma, 'dma_free_coherent'), 'dma_free_coherent', undefined);
 }
 
 /** `dmam_alloc_coherent(dev, size, gfp)`: like dma_alloc_coherent, freed automatically after remove. */
 export function dmam_alloc_coherent(dev: Device, size: number, gfp: number): DmaCoherent | null {
   const k = K();
   const d = devArg(dev, 'dmam_alloc_coherent');
-  const b = k.dma.allocCoherent(d, size, gfp, 'dmam_alloc_coherent', site());
+  const b = k.dma.allocCoherent(d, size, gfp, 'dmam_alloc_coherent', site(dmam_alloc_coherent));
   if (!b) return null;
   d.addDevres(`dmam_alloc_coherent ${hex(b.dma)}`, () => k.dma.freeCoherent(d, size, b.kva, b.dma, 'dmam_free_coherent', undefined));
   return { cpu: new Ptr(k.cpu, b.kva), dma: BigInt(b.dma) };
@@ -186,7 +186,7 @@ export function dma_pool_alloc(pool: DmaPool, gfp: number): DmaCoherent | null {
   if (!(pool instanceof DmaPool) || pool.destroyed) throw new KernelOops(`dma_pool_alloc(): not a live dma_pool`);
   let b = pool.take();
   if (!b) {
-    const page = k.dma.allocCoherent(pool.dev, pool.allocation, gfp, 'dma_pool_alloc', site());
+    const page = k.dma.allocCoherent(pool.dev, pool.allocation, gfp, 'dma_pool_alloc', site(dma_pool_alloc));
     if (!page) return null;
     pool.addPage(page);
     b = pool.take();

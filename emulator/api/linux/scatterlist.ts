@@ -124,7 +124,7 @@ export function dma_map_sg(dev: Device, sgl: Scatterlist[] | SgTable, nents: num
     if (!t) throw new KernelOops(`dma_map_sg(): entry ${i}: ${hex(s.buf.va)} is not mapped`);
     return { phys: t.phys, len: s.length };
   });
-  const m = k.dma.mapSg(d, elems, nents, dir, attrs, 'dma_map_sg', site());
+  const m = k.dma.mapSg(d, elems, nents, dir, attrs, 'dma_map_sg', site(dma_map_sg));
   if (!m) return 0;
   for (let i = 0; i < list.length; i++) {
     list[i].dma_address = i < m.segs.length ? m.segs[i].dma : -1;
@@ -146,7 +146,7 @@ export function dma_unmap_sg(dev: Device, sgl: Scatterlist[] | SgTable, nents: n
   devArg(dev, 'dma_unmap_sg');
   const list = listArg(sgl, 'dma_unmap_sg');
   const m = mappingOf(list, 'dma_unmap_sg');
-  K().dma.unmapSg(m, nents, dir, attrs, 'dma_unmap_sg', site());
+  K().dma.unmapSg(m, nents, dir, attrs, 'dma_unmap_sg', undefined);
   for (const s of list) {
     s.mapping = undefined;
     s.dma_address = -1;
@@ -157,11 +157,11 @@ export function dma_unmap_sg(dev: Device, sgl: Scatterlist[] | SgTable, nents: n
 /** `dma_sync_sg_for_cpu(dev, sgl, nents, dir)` */
 export function dma_sync_sg_for_cpu(dev: Device, sgl: Scatterlist[] | SgTable, nents: number, dir: number): void {
   devArg(dev, 'dma_sync_sg_for_cpu');
-  K().dma.syncSg(mappingOf(listArg(sgl, 'dma_sync_sg_for_cpu'), 'dma_sync_sg_for_cpu'), nents, dir, true, 'dma_sync_sg_for_cpu', site());
+  K().dma.syncSg(mappingOf(listArg(sgl, 'dma_sync_sg_for_cpu'), 'dma_sync_sg_for_cpu'), nents, dir, true, 'dma_sync_sg_for_cpu', undefined);
 }
 
 /** `dma_sync_sg_for_device(dev, sgl, nents, dir)` */
 export function dma_sync_sg_for_device(dev: Device, sgl: Scatterlist[] | SgTable, nents: number, dir: number): void {
   devArg(dev, 'dma_sync_sg_for_device');
-  K().dma.syncSg(mappingOf(listArg(sgl, 'dma_sync_sg_for_device'), 'dma_sync_sg_for_device'), nents, dir, false, 'dma_sync_sg_for_device', site());
+  K().dma.syncSg(mappingOf(listArg(sgl, 'dma_sync_sg_for_device'), 'dma_sync_sg_for_device'), nents, dir, false, 'dma_sync_sg_for_device', undefined);
 }

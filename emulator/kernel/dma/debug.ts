@@ -52,6 +52,8 @@ export interface DmaEntry {
   /** Bounce slot when swiotlb stands between buffer and device. */
   bounce?: number;
   lastDeviceWrite?: { t: number; site?: CallSite };
+  /** Virtual time of the unmap, once unmapped. */
+  unmappedAt?: number;
 }
 
 /** What the device model passes with each access: which transfer it belongs to. */
@@ -71,15 +73,53 @@ export interface DebugReporter {
 }
 
 const UNMAP_HISTORY = 256;
+/** Entries above this size are kept out of the per-page index. */
+const BIG_ENTRY = 64 * 1024;
+
+function cpuBytes(e: DmaEntry): number {
+  let n = 0;
+  for (const r of e.cpu) n += r.len;
+  return n;
+}
+
+interface Unmapped {
+  dma: number;
+  len: number;
+  /** Where it was unmapped, when that was captured (a finding at the unmap captures it). */
+  site?: CallSite;
+  /** The mapping it was. */
+  entry: DmaEntry;
+}
+
+/** Fixed-size ring of recent unmaps, newest first on lookup. */
+class UnmapRing {
+  private items: (Unmapped | undefined)[] = new Array(UNMAP_HISTORY);
+  private next = 0;
+
+  push(dma: number, len: number, site: CallSite | undefined, entry: DmaEntry): void {
+    this.items[this.next] = { dma, len, site, entry };
+    this.next = (this.next + 1) % UNMAP_HISTORY;
+  }
+
+  find(dma: number, len: number): Unmapped | undefined {
+    for (let k = 1; k <= UNMAP_HISTORY; k++) {
+      const u = this.items[(this.next - k + UNMAP_HISTORY) % UNMAP_HISTORY];
+      if (!u) return undefined;
+      if (dma < u.dma + u.len && u.dma < dma + len) return u;
+    }
+    return undefined;
+  }
+}
 
 export class DmaDebug {
   private nextId = 1;
   private byDev = new Map<Device, Map<number, DmaEntry>>();
-  /** Streaming entries by CPU-side page frame (ownership checks on CPU access). */
+  /** Small streaming entries by CPU-side page frame (ownership checks on CPU access). */
   private byPfn = new Map<number, DmaEntry[]>();
-  /** dma-debug's active cacheline tracking (streaming, not DMA_TO_DEVICE). */
-  private activeLines = new Map<number, DmaEntry>();
-  private unmapped = new Map<Device, { dma: number; len: number; site?: CallSite; t: number; type: EntryType }[]>();
+  /** Streaming entries larger than BIG_ENTRY bytes: few, scanned directly instead of indexed per page. */
+  private big = new Set<DmaEntry>();
+  /** Recently unmapped ranges per device (a ring), to tell "after unmap" from "never mapped". */
+  private unmapped = new Map<Device, UnmapRing>();
   private lastHit?: DmaEntry;
   /** Set while a CPU access that already produced an ownership finding is in progress. */
   private accessFlagged = false;
@@ -116,7 +156,10 @@ export class DmaDebug {
   // ---- map side -------------------------------------------------------------------------
 
   add(e: Omit<DmaEntry, 'id' | 'owner' | 't'>): DmaEntry {
-    const entry: DmaEntry = { ...e, id: this.nextId++, owner: e.type === 'coherent' ? 'cpu' : 'device', t: this.rep.now() };
+    const entry = e as DmaEntry;
+    entry.id = this.nextId++;
+    entry.owner = e.type === 'coherent' ? 'cpu' : 'device';
+    entry.t = this.rep.now();
     let m = this.byDev.get(e.dev);
     if (!m) {
       m = new Map();
@@ -124,15 +167,19 @@ export class DmaDebug {
     }
     m.set(entry.dma, entry);
     if (entry.type !== 'coherent' && entry.type !== 'resource') {
-      for (const r of entry.cpu) {
-        for (let pfn = Math.floor(r.phys / PAGE_SIZE); pfn * PAGE_SIZE < r.phys + r.len; pfn++) {
-          const list = this.byPfn.get(pfn);
-          if (list) list.push(entry);
-          else this.byPfn.set(pfn, [entry]);
+      this.checkOverlappingCachelines(entry);
+      if (cpuBytes(entry) > BIG_ENTRY) this.big.add(entry);
+      else {
+        for (const r of entry.cpu) {
+          const last = Math.floor((r.phys + r.len - 1) / PAGE_SIZE);
+          for (let pfn = Math.floor(r.phys / PAGE_SIZE); pfn <= last; pfn++) {
+            const list = this.byPfn.get(pfn);
+            if (list) list.push(entry);
+            else this.byPfn.set(pfn, [entry]);
+          }
         }
       }
-      this.trackCachelines(entry);
-      this.checkSharedCachelines(entry);
+      if (!e.dev.dma.coherent && e.dir !== DMA_TO_DEVICE) this.checkSharedCachelines(entry);
     }
     return entry;
   }
@@ -158,44 +205,45 @@ export class DmaDebug {
    * so the caller can finish the unmap with the real mapping's facts.
    */
   unmap(dev: Device, ref: { dma: number; size: number; dir: number; type: EntryType; sgCallEnts?: number; kva?: number }, site: CallSite | undefined, isMappingError: boolean): DmaEntry | undefined {
+    const at = (): CallSite | undefined => (site ??= this.rep.here());
     const entry = this.byDev.get(dev)?.get(ref.dma);
     const rel = (e: DmaEntry): Related[] => [{ message: `mapped here (${e.type}, ${e.size} bytes, ${dirName(e.dir)})`, site: e.site }];
     if (!entry) {
-      if (isMappingError) this.rep.finding('unmap-unknown', dev, `device driver tries to free an invalid DMA memory address`, site, []);
+      if (isMappingError) this.rep.finding('unmap-unknown', dev, `device driver tries to free an invalid DMA memory address`, at(), []);
       else {
         const gone = this.recentlyUnmapped(dev, ref.dma, 1);
         this.rep.finding(
           'unmap-unknown',
           dev,
           `device driver tries to free DMA memory it has not allocated [device address=${addr(ref.dma)}] [size=${ref.size} bytes]`,
-          site,
-          gone ? [{ message: `already unmapped here`, site: gone.site }] : [],
+          at(),
+          gone ? unmappedRelated(gone) : [],
         );
       }
       return undefined;
     }
     if (ref.size !== entry.size) {
-      this.rep.finding('unmap-size-mismatch', dev, `device driver frees DMA memory with different size [device address=${addr(ref.dma)}] [map size=${entry.size} bytes] [unmap size=${ref.size} bytes]`, site, rel(entry));
+      this.rep.finding('unmap-size-mismatch', dev, `device driver frees DMA memory with different size [device address=${addr(ref.dma)}] [map size=${entry.size} bytes] [unmap size=${ref.size} bytes]`, at(), rel(entry));
     }
     if (ref.type !== entry.type) {
-      this.rep.finding('unmap-wrong-function', dev, `device driver frees DMA memory with wrong function [device address=${addr(ref.dma)}] [size=${ref.size} bytes] [mapped as ${entry.type}] [unmapped as ${ref.type}]`, site, rel(entry));
+      this.rep.finding('unmap-wrong-function', dev, `device driver frees DMA memory with wrong function [device address=${addr(ref.dma)}] [size=${ref.size} bytes] [mapped as ${entry.type}] [unmapped as ${ref.type}]`, at(), rel(entry));
     } else if (entry.type === 'coherent' && ref.kva !== undefined && ref.kva !== entry.kva) {
       this.rep.finding(
         'free-coherent-cpu-mismatch',
         dev,
         `device driver frees DMA memory with different CPU address [device address=${addr(ref.dma)}] [size=${ref.size} bytes] [cpu alloc address=${addr(entry.cpu[0]?.phys ?? 0)}] [cpu free address=${ref.kva === entry.kva ? addr(entry.cpu[0]?.phys ?? 0) : 'not the allocation'}]`,
-        site,
+        at(),
         rel(entry),
       );
     }
     if (ref.sgCallEnts && entry.type === 'scatter-gather' && ref.sgCallEnts !== entry.sgCallEnts) {
-      this.rep.finding('sg-count-mismatch', dev, `device driver frees DMA sg list with different entry count [map count=${entry.sgCallEnts}] [unmap count=${ref.sgCallEnts}]`, site, rel(entry));
+      this.rep.finding('sg-count-mismatch', dev, `device driver frees DMA sg list with different entry count [map count=${entry.sgCallEnts}] [unmap count=${ref.sgCallEnts}]`, at(), rel(entry));
     }
     if (ref.dir !== entry.dir && entry.type !== 'coherent') {
-      this.rep.finding('unmap-dir-mismatch', dev, `device driver frees DMA memory with different direction [device address=${addr(ref.dma)}] [size=${ref.size} bytes] [mapped with ${dirName(entry.dir)}] [unmapped with ${dirName(ref.dir)}]`, site, rel(entry));
+      this.rep.finding('unmap-dir-mismatch', dev, `device driver frees DMA memory with different direction [device address=${addr(ref.dma)}] [size=${ref.size} bytes] [mapped with ${dirName(entry.dir)}] [unmapped with ${dirName(ref.dir)}]`, at(), rel(entry));
     }
     if (entry.mapErr === 'not-checked') {
-      this.rep.finding('map-error-unchecked', dev, `device driver failed to check map error[device address=${addr(ref.dma)}] [size=${entry.size} bytes] [mapped as ${entry.type}]`, entry.site, [{ message: 'detected at this unmap', site }]);
+      this.rep.finding('map-error-unchecked', dev, `device driver failed to check map error[device address=${addr(ref.dma)}] [size=${entry.size} bytes] [mapped as ${entry.type}]`, entry.site, [{ message: 'detected at this unmap', site: at() }]);
     }
     this.remove(entry, site);
     return entry;
@@ -204,22 +252,23 @@ export class DmaDebug {
   // ---- sync -----------------------------------------------------------------------------
 
   sync(dev: Device, ref: { dma: number; size: number; dir: number; sgCallEnts?: number }, toCpu: boolean, site: CallSite | undefined): DmaEntry | undefined {
+    const at = (): CallSite | undefined => (site ??= this.rep.here());
     const entry = this.findContaining(dev, ref.dma, ref.size) ?? this.findContaining(dev, ref.dma, 1);
     if (!entry) {
-      this.rep.finding('sync-unknown', dev, `device driver tries to sync DMA memory it has not allocated [device address=${addr(ref.dma)}] [size=${ref.size} bytes]`, site, []);
+      this.rep.finding('sync-unknown', dev, `device driver tries to sync DMA memory it has not allocated [device address=${addr(ref.dma)}] [size=${ref.size} bytes]`, at(), []);
       return undefined;
     }
     const rel: Related[] = [{ message: `mapped here (${entry.size} bytes, ${dirName(entry.dir)})`, site: entry.site }];
     const seg = entry.bus.find((b) => ref.dma >= b.dma && ref.dma < b.dma + b.len) ?? entry.bus[0];
     const end = ref.dma - seg.dma + ref.size;
     if (end > seg.len) {
-      this.rep.finding('sync-out-of-range', dev, `device driver syncs DMA memory outside allocated range [device address=${addr(entry.dma)}] [allocation size=${entry.size} bytes] [sync offset+size=${end}]`, site, rel);
+      this.rep.finding('sync-out-of-range', dev, `device driver syncs DMA memory outside allocated range [device address=${addr(entry.dma)}] [allocation size=${entry.size} bytes] [sync offset+size=${end}]`, at(), rel);
     }
     if (entry.dir !== DMA_BIDIRECTIONAL && ref.dir !== entry.dir) {
-      this.rep.finding('sync-dir-mismatch', dev, `device driver syncs DMA memory with different direction [device address=${addr(ref.dma)}] [size=${entry.size} bytes] [mapped with ${dirName(entry.dir)}] [synced with ${dirName(ref.dir)}]`, site, rel);
+      this.rep.finding('sync-dir-mismatch', dev, `device driver syncs DMA memory with different direction [device address=${addr(ref.dma)}] [size=${entry.size} bytes] [mapped with ${dirName(entry.dir)}] [synced with ${dirName(ref.dir)}]`, at(), rel);
     }
     if (ref.sgCallEnts && entry.type === 'scatter-gather' && ref.sgCallEnts !== entry.sgCallEnts) {
-      this.rep.finding('sg-count-mismatch', dev, `device driver syncs DMA sg list with different entry count [map count=${entry.sgCallEnts}] [sync count=${ref.sgCallEnts}]`, site, rel);
+      this.rep.finding('sg-count-mismatch', dev, `device driver syncs DMA sg list with different entry count [map count=${entry.sgCallEnts}] [sync count=${ref.sgCallEnts}]`, at(), rel);
     }
     entry.owner = toCpu ? 'cpu' : 'device';
     return entry;
@@ -231,17 +280,16 @@ export class DmaDebug {
   cpuAccess(phys: number, len: number, write: boolean): void {
     this.accessFlagged = false;
     this.accessSite = undefined;
-    if (this.byPfn.size === 0) return;
-    const first = Math.floor(phys / PAGE_SIZE);
-    const last = Math.floor((phys + len - 1) / PAGE_SIZE);
-    for (let pfn = first; pfn <= last; pfn++) {
-      const list = this.byPfn.get(pfn);
-      if (!list) continue;
+    if (this.byPfn.size === 0 && this.big.size === 0) return;
+    for (const list of this.near(phys, len)) {
       for (const e of list) {
         if (e.owner !== 'device') continue;
-        if (!write && e.dir === DMA_TO_DEVICE) continue; // reading a buffer the device only reads is harmless
         const r = e.cpu.find((c) => phys < c.phys + c.len && c.phys < phys + len);
-        if (!r) continue;
+        if (!r) {
+          if (write) this.sharedLineWrite(e, phys, len);
+          continue;
+        }
+        if (!write && e.dir === DMA_TO_DEVICE) continue; // reading a buffer the device only reads is harmless
         const site = this.here();
         const rel: Related[] = [{ message: `mapped here (${dirName(e.dir)}, ${e.size} bytes); the device owns it until dma_sync_*_for_cpu or dma_unmap_*`, site: e.site }];
         if (e.lastDeviceWrite) rel.push({ message: `the device wrote it (transfer started here)`, site: e.lastDeviceWrite.site });
@@ -254,6 +302,46 @@ export class DmaDebug {
         this.accessFlagged = true;
         return;
       }
+    }
+  }
+
+  /**
+   * Entry lists that may overlap [phys, phys+len): the per-page lists of its pages, then the big
+   * entries (callers test the exact overlap).
+   */
+  private *near(phys: number, len: number): Generator<readonly DmaEntry[]> {
+    if (this.byPfn.size) {
+      const last = Math.floor((phys + len - 1) / PAGE_SIZE);
+      for (let pfn = Math.floor(phys / PAGE_SIZE); pfn <= last; pfn++) {
+        const list = this.byPfn.get(pfn);
+        if (list) yield list;
+      }
+    }
+    if (this.big.size) yield [...this.big];
+  }
+
+  /**
+   * The CPU writes bytes that are not part of a device-owned buffer but share a cache line with
+   * it: on a non-coherent device the line's write-back will clobber DMA data, or invalidation for
+   * the buffer will drop this write.
+   */
+  private sharedLineWrite(e: DmaEntry, phys: number, len: number): void {
+    if (e.dev.dma.coherent || e.dir === DMA_TO_DEVICE) return;
+    const ls = this.lineSize;
+    for (const r of e.cpu) {
+      const head = Math.floor(r.phys / ls) * ls;
+      const tail = Math.ceil((r.phys + r.len) / ls) * ls;
+      const inHead = phys < r.phys && phys + len > head;
+      const inTail = phys + len > r.phys + r.len && phys < tail;
+      if (!inHead && !inTail) continue;
+      this.rep.finding(
+        'cacheline-shared',
+        e.dev,
+        `CPU writes ${len} bytes at phys ${addr(phys)}, in cache line ${addr(Math.floor((inHead ? phys + len - 1 : phys) / ls) * ls)} which it shares with a ${dirName(e.dir)} DMA buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes]: on this non-coherent platform the line's write-back overwrites DMA data, or invalidating the buffer drops this write (align and pad DMA buffers to the ${ls}-byte cache line)`,
+        this.here(),
+        [{ message: `the DMA buffer was mapped here (${dirName(e.dir)})`, site: e.site }],
+      );
+      return;
     }
   }
 
@@ -324,7 +412,7 @@ export class DmaDebug {
       const gone = this.recentlyUnmapped(dev, f.iova, 1);
       if (gone) {
         cause = `the IOVA was unmapped before the device used it`;
-        related.push({ message: 'unmapped here', site: gone.site });
+        related.push(...unmappedRelated(gone));
       } else cause = `no mapping of this device covers the IOVA`;
     }
     this.rep.finding('iommu-fault', dev, `${f.line} (${cause})`, tag?.site, related);
@@ -373,7 +461,7 @@ export class DmaDebug {
         dev,
         `device ${what} ${len} bytes at ${addr(pos)} after the driver unmapped it [device address=${addr(gone.dma)}] [size=${gone.len} bytes]`,
         tag?.site,
-        [{ message: `unmapped here`, site: gone.site }],
+        unmappedRelated(gone),
       );
     } else {
       const near = this.nearest(dev, pos);
@@ -402,22 +490,20 @@ export class DmaDebug {
     return best;
   }
 
-  private recentlyUnmapped(dev: Device, dma: number, len: number): { dma: number; len: number; site?: CallSite } | undefined {
-    const h = this.unmapped.get(dev);
-    if (!h) return undefined;
-    for (let i = h.length - 1; i >= 0; i--) if (dma < h[i].dma + h[i].len && h[i].dma < dma + len) return h[i];
-    return undefined;
+  private recentlyUnmapped(dev: Device, dma: number, len: number): Unmapped | undefined {
+    return this.unmapped.get(dev)?.find(dma, len);
   }
 
   private entryForPhys(dev: Device, phys: number): DmaEntry | undefined {
-    for (const e of this.byPfn.get(Math.floor(phys / PAGE_SIZE)) ?? []) if (e.dev === dev && e.cpu.some((c) => phys >= c.phys - this.lineSize && phys < c.phys + c.len)) return e;
+    for (const list of this.near(phys, 1)) for (const e of list) if (e.dev === dev && e.cpu.some((c) => phys >= c.phys - this.lineSize && phys < c.phys + c.len)) return e;
     return undefined;
   }
 
   private remove(entry: DmaEntry, site: CallSite | undefined): void {
+    entry.unmappedAt = this.rep.now();
     this.byDev.get(entry.dev)?.delete(entry.dma);
     if (this.lastHit === entry) this.lastHit = undefined;
-    if (entry.type !== 'coherent' && entry.type !== 'resource') {
+    if (entry.type !== 'coherent' && entry.type !== 'resource' && !this.big.delete(entry)) {
       for (const r of entry.cpu) {
         for (let pfn = Math.floor(r.phys / PAGE_SIZE); pfn * PAGE_SIZE < r.phys + r.len; pfn++) {
           const list = this.byPfn.get(pfn);
@@ -427,44 +513,43 @@ export class DmaDebug {
           if (list.length === 0) this.byPfn.delete(pfn);
         }
       }
-      this.untrackCachelines(entry);
     }
     let h = this.unmapped.get(entry.dev);
     if (!h) {
-      h = [];
+      h = new UnmapRing();
       this.unmapped.set(entry.dev, h);
     }
-    for (const b of entry.bus) h.push({ dma: b.dma, len: b.len, site, t: this.rep.now(), type: entry.type });
-    if (h.length > UNMAP_HISTORY) h.splice(0, h.length - UNMAP_HISTORY);
+    for (const b of entry.bus) h.push(b.dma, b.len, site, entry);
   }
 
-  private trackCachelines(e: DmaEntry): void {
+  /**
+   * dma-debug's active cacheline tracking: two live streaming mappings may not share a cache line
+   * unless both are DMA_TO_DEVICE. Checked against the mappings of the same pages.
+   */
+  private checkOverlappingCachelines(e: DmaEntry): void {
     if (e.dir === DMA_TO_DEVICE) return;
+    const ls = this.lineSize;
     for (const r of e.cpu) {
-      const first = Math.floor(r.phys / this.lineSize);
-      const last = Math.floor((r.phys + r.len - 1) / this.lineSize);
-      for (let cl = first; cl <= last; cl++) {
-        const other = this.activeLines.get(cl);
-        if (other && other !== e) {
-          this.rep.finding(
-            'overlapping-cacheline',
-            e.dev,
-            `cacheline tracking EEXIST, overlapping mappings aren't supported [cacheline=${addr(cl * this.lineSize)}]`,
-            e.site,
-            [{ message: `the other mapping of this cache line (${dirName(other.dir)}, ${other.size} bytes)`, site: other.site }],
-          );
-          return;
+      const lo = Math.floor(r.phys / ls);
+      const hi = Math.floor((r.phys + r.len - 1) / ls);
+      for (const list of this.near(lo * ls, (hi - lo + 1) * ls)) {
+        for (const other of list) {
+          if (other.dir === DMA_TO_DEVICE || other === e) continue;
+          for (const o of other.cpu) {
+            const olo = Math.floor(o.phys / ls);
+            const ohi = Math.floor((o.phys + o.len - 1) / ls);
+            if (olo > hi || ohi < lo) continue;
+            this.rep.finding(
+              'overlapping-cacheline',
+              e.dev,
+              `cacheline tracking EEXIST, overlapping mappings aren't supported [cacheline=${addr(Math.max(lo, olo) * ls)}]`,
+              e.site,
+              [{ message: `the other live mapping of this cache line (${dirName(other.dir)}, ${other.size} bytes)`, site: other.site }],
+            );
+            return;
+          }
         }
-        this.activeLines.set(cl, e);
       }
-    }
-  }
-
-  private untrackCachelines(e: DmaEntry): void {
-    for (const r of e.cpu) {
-      const first = Math.floor(r.phys / this.lineSize);
-      const last = Math.floor((r.phys + r.len - 1) / this.lineSize);
-      for (let cl = first; cl <= last; cl++) if (this.activeLines.get(cl) === e) this.activeLines.delete(cl);
     }
   }
 
@@ -483,7 +568,7 @@ export class DmaDebug {
       const tailLine = Math.ceil(end / ls) * ls;
       if (tailLine > end) edges.push([end, tailLine]);
       for (const [s, t] of edges) {
-        const who = this.liveDataIn(s, t);
+        const who = this.liveDataIn(s, t, this.kmalloc.objectAt(r.phys)?.phys ?? -1);
         if (!who) continue;
         this.rep.finding(
           'cacheline-shared',
@@ -497,12 +582,12 @@ export class DmaDebug {
     }
   }
 
-  private liveDataIn(s: number, t: number): string | undefined {
+  private liveDataIn(s: number, t: number, self: number): string | undefined {
     for (let p = s; p < t; ) {
       const obj = this.kmalloc.objectAt(p);
       if (obj) {
         const used = Math.min(t, obj.phys + obj.size);
-        if (used > p && p >= obj.phys) return `other bytes of the ${obj.cache ?? 'kmalloc'} object at ${addr(obj.phys)} (${obj.size} bytes)`;
+        if (obj.phys !== self && used > p && p >= obj.phys) return `another live ${obj.cache ?? 'kmalloc'} object at ${addr(obj.phys)} (${obj.size} bytes)`;
         p = obj.phys + obj.objSize;
         continue;
       }
@@ -523,4 +608,11 @@ export function dirtyReadFinding(debug: DmaDebug, rep: DebugReporter, lineAddr: 
     tag.site,
     entry ? [{ message: `buffer mapped here (${dirName(entry.dir)})`, site: entry.site }] : [],
   );
+}
+
+function unmappedRelated(u: Unmapped): Related[] {
+  const out: Related[] = [];
+  if (u.site) out.push({ message: 'unmapped here', site: u.site });
+  out.push({ message: `it was mapped here (${u.entry.type}, ${u.entry.size} bytes, ${dirName(u.entry.dir)}) and unmapped at ${(u.entry.unmappedAt! / 1000).toFixed(3)} us`, site: u.entry.site });
+  return out;
 }

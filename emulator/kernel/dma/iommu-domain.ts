@@ -70,10 +70,12 @@ export class IommuDomain {
   /** Write leaf entries for [iova, iova+size) → [phys, ...). Returns false if an entry was already valid. */
   map(iova: number, phys: number, size: number, prot: Prot): boolean {
     const fmt = this.iommu.format;
+    let leaf = -1;
     for (let off = 0; off < size; off += IO_PAGE_SIZE) {
-      const leaf = this.leafTable(iova + off, true);
-      const at = leaf + levelIndex(iova + off, 1) * 8;
-      if (fmt.decode(this.ram.readU64(at), true).valid) return false;
+      const idx = levelIndex(iova + off, 1);
+      if (leaf < 0 || idx === 0) leaf = this.leafTable(iova + off, true);
+      const at = leaf + idx * 8;
+      if (fmt.leaf(this.ram.readU64(at)) >= 0) return false;
       this.ram.writeU64(at, fmt.encodeLeaf(phys + off, prot));
     }
     this.mappedBytes += size;
@@ -84,11 +86,13 @@ export class IommuDomain {
   unmap(iova: number, size: number): number {
     const fmt = this.iommu.format;
     let done = 0;
+    let leaf = -1;
     for (; done < size; done += IO_PAGE_SIZE) {
-      const leaf = this.leafTable(iova + done, false);
+      const idx = levelIndex(iova + done, 1);
+      if (leaf < 0 || idx === 0) leaf = this.leafTable(iova + done, false);
       if (leaf < 0) break;
-      const at = leaf + levelIndex(iova + done, 1) * 8;
-      if (!fmt.decode(this.ram.readU64(at), true).valid) break;
+      const at = leaf + idx * 8;
+      if (fmt.leaf(this.ram.readU64(at)) < 0) break;
       this.ram.writeU64(at, 0);
     }
     this.mappedBytes -= done;
@@ -100,8 +104,8 @@ export class IommuDomain {
   iovaToPhys(iova: number): number {
     const leaf = this.leafTable(iova, false);
     if (leaf < 0) return -1;
-    const d = this.iommu.format.decode(this.ram.readU64(leaf + levelIndex(iova, 1) * 8), true);
-    return d.valid ? d.addr + (iova % IO_PAGE_SIZE) : -1;
+    const e = this.iommu.format.leaf(this.ram.readU64(leaf + levelIndex(iova, 1) * 8));
+    return e < 0 ? -1 : e - (e % 4) + (iova % IO_PAGE_SIZE);
   }
 
   /** Every valid leaf, for panels: [iova, phys, read, write]. */

@@ -4,7 +4,16 @@
 
 import type { Diagnostic, Range } from './diagnostics';
 import type { Expr } from './expr';
+import type { TokenKind } from './lexer';
 import type { IncludeDirective, MacroDefinition, MacroUse } from './preprocessor';
+
+/** A token as the parser read it (only kept when asked for: `parseDocument(..., { tokens: true })`). */
+export interface DtsToken {
+  kind: TokenKind;
+  text: string;
+  /** Tokens produced by a macro expansion all map onto the invocation. */
+  range: Range;
+}
 
 /** `name:` */
 export interface LabelDecl {
@@ -191,4 +200,6 @@ export interface DtsDocument {
   comments: Range[];
   /** Text skipped by #if / #ifdef. */
   inactiveRanges: Range[];
+  /** Every token in source order, when requested. */
+  tokens?: DtsToken[];
 }

@@ -59,10 +59,3 @@ export function makeDiagnostic(range: Range, severity: Severity, message: string
   if (code !== undefined) d.code = code;
   return d;
 }
-
-/** Describes a piece of source text in a message: `'foo'`, or `end of file`. Long texts are shortened. */
-export function quoteToken(text: string): string {
-  if (text.length === 0) return 'end of file';
-  const oneLine = text.replace(/\s+/g, ' ');
-  return `'${oneLine.length > 40 ? oneLine.slice(0, 37) + '...' : oneLine}'`;
-}

@@ -39,17 +39,16 @@ export interface ExprOptions {
   unaryPlus?: boolean;
 }
 
+const MAX_EXPR_NESTING = 200;
+const MAX_EXPR_NODES = 2000;
+
 const BINARY_PRECEDENCE: Record<string, number> = {
   '||': 2, '&&': 3, '|': 4, '^': 5, '&': 6,
   '==': 7, '!=': 7, '<': 8, '>': 8, '<=': 8, '>=': 8,
   '<<': 9, '>>': 9, '+': 10, '-': 10, '*': 11, '/': 11, '%': 11,
 };
 
-export function binaryPrecedence(op: string): number | undefined {
-  return BINARY_PRECEDENCE[op];
-}
-
-export function spanRanges(a: Range, b: Range): Range {
+function spanRanges(a: Range, b: Range): Range {
   if (a.file !== b.file || b.end.offset < a.start.offset) return a;
   return { file: a.file, start: a.start, end: b.end };
 }
@@ -73,16 +72,23 @@ export function parseExpression(src: ExprTokenSource, opts: ExprOptions, level: 
   };
 
   const isOp = (t: ExprToken, text: string): boolean => t.kind === 'op' && t.text === text;
+  // Limits keep hostile input from overflowing the stack (here or in `evaluate`).
+  let nesting = 0;
+  let nodes = 0;
 
   function primary(): Expr {
     const t = src.peek();
+    if (++nodes > MAX_EXPR_NODES) return fail(t, `expression too complex (more than ${MAX_EXPR_NODES} terms)`);
     if (t.kind === 'number' || t.kind === 'char') {
       src.next();
       return { kind: 'literal', value: t.value ?? 0n, range: t.range };
     }
     if (isOp(t, '(')) {
+      if (nesting >= MAX_EXPR_NESTING) return fail(t, `expression nested too deeply (more than ${MAX_EXPR_NESTING} levels)`);
       src.next();
+      nesting++;
       const inner = ternary();
+      nesting--;
       if (failed) return inner;
       const close = src.peek();
       if (!isOp(close, ')')) {
@@ -98,8 +104,11 @@ export function parseExpression(src: ExprTokenSource, opts: ExprOptions, level: 
   function unary(): Expr {
     const t = src.peek();
     if (t.kind === 'op' && (t.text === '-' || t.text === '~' || t.text === '!' || (t.text === '+' && opts.unaryPlus))) {
+      if (nesting >= MAX_EXPR_NESTING) return fail(t, `expression nested too deeply (more than ${MAX_EXPR_NESTING} levels)`);
       src.next();
+      nesting++;
       const operand = unary();
+      nesting--;
       return { kind: 'unary', op: t.text as UnaryOp, operand, range: spanRanges(t.range, operand.range) };
     }
     return primary();
@@ -124,13 +133,16 @@ export function parseExpression(src: ExprTokenSource, opts: ExprOptions, level: 
     if (failed) return cond;
     const q = src.peek();
     if (!isOp(q, '?')) return cond;
+    if (nesting >= MAX_EXPR_NESTING) return fail(q, `expression nested too deeply (more than ${MAX_EXPR_NESTING} levels)`);
     src.next();
+    nesting++;
     const then = ternary();
     if (failed) return then;
     const colon = src.peek();
     if (!isOp(colon, ':')) return fail(colon, `expected ':' in conditional expression, found ${describe(colon)}`);
     src.next();
     const otherwise = ternary();
+    nesting--;
     return { kind: 'ternary', cond, then, else: otherwise, range: spanRanges(cond.range, otherwise.range) };
   }
 
@@ -149,7 +161,7 @@ export interface EvalOptions {
 export function evaluate(e: Expr, opts: EvalOptions): bigint {
   const signed = opts.signed === true;
   const s = (v: bigint): bigint => (signed ? BigInt.asIntN(64, v) : v);
-  const wrap = (v: bigint): bigint => v & MASK64;
+  const wrap = (v: bigint): bigint => (v >= 0n && v <= MASK64 ? v : v & MASK64);
   const bool = (b: boolean): bigint => (b ? 1n : 0n);
 
   function ev(x: Expr): bigint {

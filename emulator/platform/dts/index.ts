@@ -19,7 +19,13 @@ export { formatDiagnostic, DiagCode } from './diagnostics';
 export type { Diagnostic, Position, Range, Severity } from './diagnostics';
 export type { Expr, BinaryOp, UnaryOp } from './expr';
 export type { IncludeDirective, MacroDefinition, MacroUse } from './preprocessor';
+export type { TokenKind } from './lexer';
 export type { DeviceTree, DtNode, DtProperty, DtReference } from './tree';
+
+export interface ParseOptions extends LoadOptions {
+  /** Keep every token (kind, text, range) in `DtsDocument.tokens`, e.g. for semantic highlighting. */
+  tokens?: boolean;
+}
 
 export interface LoadOptions {
   /** Reads a file, undefined when it does not exist. loadDeviceTree defaults to the file system. */
@@ -33,10 +39,10 @@ export interface LoadOptions {
  * spliced in; when `opts.readFile` is given, included files are read for their
  * macro definitions (so `<GIC_SPI 5 4>` parses) and a missing include is reported.
  */
-export function parseDocument(text: string, file: string, opts?: LoadOptions): DtsDocument {
+export function parseDocument(text: string, file: string, opts?: ParseOptions): DtsDocument {
   const pre = preprocess(text, file, { splice: false, readFile: opts?.readFile, includeDirs: opts?.includeDirs });
-  const parsed = parseStream(pre.text, pre.map);
-  return {
+  const parsed = parseStream(pre.text, pre.map, { tokens: opts?.tokens });
+  const doc: DtsDocument = {
     file,
     text,
     items: parsed.items,
@@ -51,11 +57,13 @@ export function parseDocument(text: string, file: string, opts?: LoadOptions): D
     comments: pre.comments,
     inactiveRanges: pre.inactiveRanges,
   };
+  if (parsed.tokens !== undefined) doc.tokens = parsed.tokens;
+  return doc;
 }
 
 /** Preprocesses (following includes), parses and resolves a device tree. */
 export function loadDeviceTree(text: string, file: string, opts: LoadOptions = {}): DeviceTree {
-  const pre = preprocess(text, file, { splice: true, readFile: opts.readFile ?? readFromDisk, includeDirs: opts.includeDirs });
+  const pre = preprocess(text, file, { splice: true, details: false, readFile: opts.readFile ?? readFromDisk, includeDirs: opts.includeDirs });
   const parsed = parseStream(pre.text, pre.map);
   const res = resolveTree({ items: parsed.items, isPlugin: parsed.isPlugin });
   const diagnostics = [...pre.diagnostics, ...parsed.diagnostics, ...res.diagnostics];

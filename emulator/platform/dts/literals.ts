@@ -29,9 +29,9 @@ export function parseIntegerLiteral(text: string): IntegerLiteral {
   const digits = digitsEnd === text.length ? text : text.slice(0, digitsEnd);
   if (digitsEnd < text.length && !SUFFIX.test(text.slice(digitsEnd))) return { value: 0n, error: `invalid integer literal '${text}'` };
   let value: bigint;
-  if (kind !== 'oct' && digits.length <= (kind === 'hex' ? 15 : 15)) {
+  if (kind !== 'oct' && digits.length <= 15) {
     // Small enough for a double: avoids BigInt's string parsing.
-    value = BigInt(kind === 'hex' ? parseInt(digits.slice(2), 16) : parseInt(digits, 10));
+    value = BigInt(parseInt(digits, kind === 'hex' ? 16 : 10));
   } else if (kind === 'oct') {
     const bad = /[89]/.exec(digits);
     if (bad) return { value: 0n, error: `invalid digit '${bad[0]}' in octal constant '${text}'` };

@@ -139,34 +139,74 @@ export function trimWs(tokens: PPToken[]): PPToken[] {
   return a === 0 && b === tokens.length ? tokens : tokens.slice(a, b);
 }
 
-function withHide(t: PPToken, hs: ReadonlySet<string>): PPToken {
-  let hide: ReadonlySet<string> = hs;
-  if (t.hide !== undefined && t.hide.size > 0) {
-    const u = new Set(t.hide);
-    for (const h of hs) u.add(h);
-    hide = u;
-  }
-  return { kind: t.kind, text: t.text, hide };
-}
-
-function addHide(hs: ReadonlySet<string> | undefined, name: string): ReadonlySet<string> {
-  const u = new Set(hs ?? []);
-  u.add(name);
-  return u;
-}
-
 const MAX_EXPANSION_TOKENS = 1_000_000;
+const MAX_EXPANSION_NESTING = 100;
 
 export class MacroExpander {
+  /** Tokens one top-level expansion may still produce. */
   private budget = MAX_EXPANSION_TOKENS;
+  private depth = 0;
+  /** Set when an expansion was given up; the rest of it is left unexpanded. */
+  private aborted = false;
+
+  /** Hide sets are interned, so tokens share them and unions are computed once. */
+  private readonly hideSets = new Map<string, ReadonlySet<string>>();
+  private readonly unions = new Map<ReadonlySet<string>, Map<ReadonlySet<string>, ReadonlySet<string>>>();
 
   constructor(
     private readonly macros: ReadonlyMap<string, Macro>,
     private readonly error: (message: string) => void,
   ) {}
 
+  private intern(names: string[]): ReadonlySet<string> {
+    names.sort();
+    const key = names.join('\0');
+    let set = this.hideSets.get(key);
+    if (set === undefined) this.hideSets.set(key, (set = new Set(names)));
+    return set;
+  }
+
+  private union(a: ReadonlySet<string> | undefined, b: ReadonlySet<string>): ReadonlySet<string> {
+    if (a === undefined || a.size === 0 || a === b) return b;
+    let byB = this.unions.get(a);
+    if (byB === undefined) this.unions.set(a, (byB = new Map()));
+    let u = byB.get(b);
+    if (u === undefined) {
+      u = this.intern([...new Set([...a, ...b])]);
+      byB.set(b, u);
+    }
+    return u;
+  }
+
+  private addHide(hs: ReadonlySet<string> | undefined, name: string): ReadonlySet<string> {
+    return this.union(hs, this.intern([name]));
+  }
+
+  private withHide(t: PPToken, hs: ReadonlySet<string>): PPToken {
+    return { kind: t.kind, text: t.text, hide: this.union(t.hide, hs) };
+  }
+
   /** Fully macro-expands a token list. */
   expand(input: readonly PPToken[]): PPToken[] {
+    if (this.aborted) return input.slice();
+    if (this.depth >= MAX_EXPANSION_NESTING) {
+      this.error(`macro arguments nested too deeply (more than ${MAX_EXPANSION_NESTING} levels)`);
+      this.aborted = true;
+      return input.slice();
+    }
+    this.depth++;
+    try {
+      return this.expandTokens(input);
+    } finally {
+      this.depth--;
+      if (this.depth === 0) {
+        this.aborted = false;
+        this.budget = MAX_EXPANSION_TOKENS;
+      }
+    }
+  }
+
+  private expandTokens(input: readonly PPToken[]): PPToken[] {
     const out: PPToken[] = [];
     // A stack holding the remaining input in reverse order, so expansions can be pushed back for rescanning.
     const stack: PPToken[] = [];
@@ -182,13 +222,13 @@ export class MacroExpander {
         out.push(t);
         continue;
       }
-      if (this.budget <= 0) {
+      if (this.budget <= 0 || this.aborted) {
         out.push(t);
         continue;
       }
       if (m.params === undefined) {
-        const hs = addHide(t.hide, m.name);
-        this.pushBody(stack, m.body.map((b) => withHide(b, hs)));
+        const hs = this.addHide(t.hide, m.name);
+        this.pushBody(stack, m.body.map((b) => this.withHide(b, hs)));
         continue;
       }
       // Function-like: only an invocation when followed by '('.
@@ -217,7 +257,7 @@ export class MacroExpander {
         continue;
       }
       while (args.length < expected) args.push([]);
-      const hs = addHide(t.hide, m.name);
+      const hs = this.addHide(t.hide, m.name);
       this.pushBody(stack, this.substitute(m, args, hs));
     }
     return out;
@@ -296,7 +336,7 @@ export class MacroExpander {
       res.push({ kind: t.kind, text: t.text });
     }
     const pasted = pasteTokens(res);
-    return pasted.map((t) => withHide(t, hs));
+    return pasted.map((t) => this.withHide(t, hs));
   }
 }
 

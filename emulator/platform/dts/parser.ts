@@ -6,6 +6,7 @@
 // therefore costs one diagnostic and the rest of the file is still parsed.
 
 import type {
+  DtsToken,
   BodyItem, BytesValue, CellItem, CellNumber, CellsValue, DeleteNodeDecl, DeletePropertyDecl, LabelDecl,
   MemreserveDecl, NodeBody, NodeDecl, PathRefValue, PropertyDecl, PropertyValue, Reference, RefNodeDecl,
   StringValue, TopLevelItem,
@@ -17,6 +18,7 @@ import { decodeEscapes } from './literals';
 import type { SourceMap } from './source';
 
 export interface ParseResult {
+  tokens?: DtsToken[];
   items: TopLevelItem[];
   diagnostics: Diagnostic[];
   hasVersion: boolean;
@@ -26,15 +28,21 @@ export interface ParseResult {
 }
 
 /** Parses preprocessed text; `map` turns its offsets into source ranges. */
-export function parseStream(text: string, map: SourceMap): ParseResult {
-  const p = new Parser(text, map);
+export function parseStream(text: string, map: SourceMap, opts: { tokens?: boolean } = {}): ParseResult {
+  const p = new Parser(text, map, opts.tokens === true);
   const items = p.parseFile();
-  return { items, diagnostics: p.diagnostics, hasVersion: p.hasVersion, isPlugin: p.isPlugin, labels: p.labels, references: p.references };
+  const result: ParseResult = { items, diagnostics: p.diagnostics, hasVersion: p.hasVersion, isPlugin: p.isPlugin, labels: p.labels, references: p.references };
+  if (p.tokens !== undefined) result.tokens = p.tokens;
+  return result;
 }
 
 const MASK64 = (1n << 64n) - 1n;
+const MASK32 = (1n << 32n) - 1n;
+/** Shared by every element without labels (the tree is not meant to be mutated). */
+const NO_LABELS = Object.freeze([]) as unknown as LabelDecl[];
 const NODE_NAME_BAD = /[^a-zA-Z0-9,._+\-@]/;
 const PROP_NAME_BAD = /[^a-zA-Z0-9,._+*#?-]/;
+const MAX_NODE_DEPTH = 200;
 const ITEM_KEYWORDS = new Set(['/delete-node/', '/delete-property/', '/omit-if-no-ref/', '/memreserve/', '/dts-v1/', '/plugin/']);
 
 function describe(t: Token): string {
@@ -62,14 +70,22 @@ class Parser {
   private cacheTok: Token | undefined;
   /** Set after a syntax error; further syntax errors are not reported until the parser resynchronises. */
   private recovering = false;
+  private nodeDepth = 0;
+  /** The first node closed by a suspiciously dedented '}' (see parseBody). */
+  private suspect: { owner: string; openRange: Range } | undefined;
   private lastExprTok: Token | undefined;
   private lastExprConv: ExprToken | undefined;
+
+  /** Every consumed token, when requested. */
+  readonly tokens: DtsToken[] | undefined;
 
   constructor(
     text: string,
     private readonly map: SourceMap,
+    keepTokens: boolean,
   ) {
     this.lexer = new Lexer(text);
+    if (keepTokens) this.tokens = [];
   }
 
   // ---- tokens -------------------------------------------------------------
@@ -87,6 +103,7 @@ class Parser {
   private next(mode: LexMode): Token {
     const t = this.peek(mode);
     this.pos = t.end;
+    if (this.tokens !== undefined && t.kind !== 'eof') this.tokens.push({ kind: t.kind, text: t.text, range: this.range(t) });
     if (t.error !== undefined) {
       this.diag(this.range(t), 'error', t.error, DiagCode.lexical);
       // An unterminated literal usually breaks the rest of its statement too: say it once.
@@ -98,6 +115,7 @@ class Parser {
   /** Consumes a token without looking at it (error recovery). */
   private skip(t: Token): void {
     this.pos = t.end;
+    if (this.tokens !== undefined && t.kind !== 'eof') this.tokens.push({ kind: t.kind, text: t.text, range: this.range(t) });
   }
 
   private range(t: Token): Range {
@@ -110,16 +128,18 @@ class Parser {
 
   /** Where to report "expected X, found t": at t, or just after the previous token when t is on a later line. */
   private where(t: Token): Range {
-    if (t.newlineBefore || t.kind === 'eof') {
-      const prevEnd = this.lastTokenEnd();
-      return this.map.range(prevEnd, prevEnd);
-    }
+    // `pos` is the end of the last consumed token (white space is skipped when the next one is lexed).
+    if (t.newlineBefore || t.kind === 'eof') return this.map.range(this.pos, this.pos);
     return this.range(t);
   }
 
-  /** End of the last consumed token, i.e. `pos` moved back over white space and comments. */
-  private lastTokenEnd(): number {
-    return this.pos;
+  /** Indentation (white space characters) of the line holding `offset`. */
+  private indentOf(offset: number): number {
+    const text = this.lexer.text;
+    const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+    let i = lineStart;
+    while (i < offset && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+    return i - lineStart;
   }
 
   // ---- diagnostics ----------------------------------------------------------
@@ -207,6 +227,7 @@ class Parser {
   // ---- shared pieces ----------------------------------------------------------
 
   private parseLabels(mode: LexMode): LabelDecl[] {
+    if (this.peek(mode).kind !== 'label') return NO_LABELS;
     const out: LabelDecl[] = [];
     while (this.peek(mode).kind === 'label') {
       const t = this.next(mode);
@@ -280,8 +301,9 @@ class Parser {
   }
 
   private truncate(v: bigint, bits: number, range: Range): bigint {
-    if (bits >= 64) return v & MASK64;
-    const mask = (1n << BigInt(bits)) - 1n;
+    if (bits >= 64) return v >= 0n && v <= MASK64 ? v : v & MASK64;
+    const mask = bits === 32 ? MASK32 : (1n << BigInt(bits)) - 1n;
+    if (v >= 0n && v <= mask) return v;
     if (v > mask && (v | mask) !== MASK64) {
       this.diag(range, 'warning', `value 0x${v.toString(16)} truncated to 0x${(v & mask).toString(16)} in a ${bits}-bit cell`, DiagCode.valueOutOfRange);
     }
@@ -422,13 +444,20 @@ class Parser {
     for (;;) {
       const t = this.peek('name');
       if (isPunct(t, '}')) {
+        // A '}' indented less than the line that opened this node probably closes an outer node:
+        // remember it, to point at the likely culprit if a '}' turns out to be missing.
+        if (t.newlineBefore && this.suspect === undefined && this.indentOf(t.start) < this.indentOf(open.start)) {
+          this.suspect = { owner, openRange };
+        }
         this.next('name');
         this.recovering = false;
         closed = true;
         break;
       }
       if (t.kind === 'eof') {
-        this.error(this.where(t), `expected '}' to close node '${owner}' opened at ${this.at(openRange)}, found end of file`);
+        const s = this.suspect;
+        const hint = s !== undefined && s.openRange !== openRange ? ` (node '${s.owner}' opened at ${this.at(s.openRange)} may be missing its '};')` : '';
+        this.error(this.where(t), `expected '}' to close node '${owner}' opened at ${this.at(openRange)}, found end of file${hint}`);
         break;
       }
       const before = this.pos;
@@ -552,7 +581,16 @@ class Parser {
     const name = tokenName(nameTok);
     const nameRange = this.range(nameTok);
     this.checkName(name, nameRange, 'node');
+    if (this.nodeDepth >= MAX_NODE_DEPTH) {
+      // Keeps hostile input from overflowing the stack: the block is skipped whole.
+      const open = this.peek('default');
+      this.error(this.range(open), `nodes nested more than ${MAX_NODE_DEPTH} levels deep`);
+      this.sync();
+      return { kind: 'node', name, nameRange, labels, body: { items: [], range: this.range(open), closed: false }, range: this.rangeFrom(start) };
+    }
+    this.nodeDepth++;
     const body = this.parseBody(name, this.peek('default'));
+    this.nodeDepth--;
     this.expectSemicolon(`after node '${name}'`);
     return { kind: 'node', name, nameRange, labels, body, range: this.rangeFrom(start) };
   }
@@ -562,7 +600,7 @@ class Parser {
     const after = this.peek('default');
     if (isPunct(after, '{')) return this.parseNode(nameTok, labels, start);
     const nameRange = this.range(nameTok);
-    const prop: PropertyDecl = { kind: 'property', name, nameRange, labels, values: [], endLabels: [], range: nameRange };
+    const prop: PropertyDecl = { kind: 'property', name, nameRange, labels, values: [], endLabels: NO_LABELS, range: nameRange };
     if (isPunct(after, '=') || isPunct(after, ';')) this.checkName(name, nameRange, 'property');
     if (isPunct(after, '=')) {
       this.next('default');
@@ -594,9 +632,13 @@ class Parser {
   // ---- property values --------------------------------------------------------
 
   private parseValues(prop: PropertyDecl): void {
-    let pending: LabelDecl[] = [];
+    let pending: LabelDecl[] = NO_LABELS;
+    const addLabels = (): void => {
+      const more = this.parseLabels('default');
+      if (more.length > 0) pending = pending.concat(more);
+    };
     for (;;) {
-      pending = pending.concat(this.parseLabels('default'));
+      addLabels();
       const t = this.peek('default');
       const start = t.start;
       let value: PropertyValue | undefined;
@@ -617,10 +659,10 @@ class Parser {
       }
       if (value !== undefined) {
         prop.values.push(value);
-        pending = [];
+        pending = NO_LABELS;
       }
       if (!consumed) break;
-      pending = pending.concat(this.parseLabels('default'));
+      addLabels();
       const sep = this.peek('default');
       if (!isPunct(sep, ',')) break;
       this.next('default');
@@ -673,7 +715,15 @@ class Parser {
         items.push(l);
         continue;
       }
-      if (t.kind === 'number' || t.kind === 'char' || isPunct(t, '(')) {
+      if (t.kind === 'number' || t.kind === 'char') {
+        // The common case, without the expression machinery.
+        this.next('cells');
+        const range = this.range(t);
+        const v = t.value ?? 0n;
+        items.push({ kind: 'number', expr: { kind: 'literal', value: v, range }, value: this.truncate(v, bits, range), range });
+        continue;
+      }
+      if (isPunct(t, '(')) {
         items.push(this.cellNumber(bits, 'primary'));
         continue;
       }

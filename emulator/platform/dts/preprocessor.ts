@@ -59,13 +59,15 @@ export interface PreprocessOptions {
    * false: only their macro definitions are taken (one document, for an editor).
    */
   splice: boolean;
+  /** Keep includes, macros, macro uses, comments and inactive ranges (default true). */
+  details?: boolean;
 }
 
 export interface PreprocessResult {
   text: string;
   map: SourceMap;
   diagnostics: Diagnostic[];
-  /** Details below are for the main file only, unless splicing (then for every file). */
+  /** Details below are for the main file only, unless splicing (then for every file); empty with `details: false`. */
   includes: IncludeDirective[];
   macros: MacroDefinition[];
   macroUses: MacroUse[];
@@ -138,6 +140,8 @@ class Preprocessor {
   private readonly files: string[] = [];
   private readonly fileCache = new Map<string, SourceFile>();
   private depth = 0;
+  /** First characters of defined macro names: most identifiers need no lookup. */
+  private readonly macroFirstChars = new Uint8Array(128);
   private currentExpansionError: ((message: string) => void) | undefined;
   private readonly expander = new MacroExpander(this.macros, (m) => this.currentExpansionError?.(m));
 
@@ -184,8 +188,9 @@ class Preprocessor {
     this.diagnostics.push(makeDiagnostic(file.range(start, end), severity, message, code));
   }
 
+  /** Whether to keep the editor details (comments, macro uses, ...) for this file. */
   private recording(file: SourceFile): boolean {
-    return this.opts.splice || file === this.main;
+    return this.opts.details !== false && (this.opts.splice || file === this.main);
   }
 
   // ---- scanning -----------------------------------------------------------
@@ -291,7 +296,7 @@ class Preprocessor {
       if (isIdStart(c)) {
         let e = i + 1;
         while (e < n && isIdChar(text.charCodeAt(e))) e++;
-        if (this.macros.size > 0) {
+        if (c < 128 && this.macroFirstChars[c] === 1) {
           const m = this.macros.get(text.slice(i, e));
           if (m !== undefined) {
             const invEnd = this.invocationEnd(file, m, i, e);
@@ -511,6 +516,8 @@ class Preprocessor {
     const entry: MacroEntry = { name: def.name, variadic, body, def };
     if (params !== undefined) entry.params = params;
     this.macros.set(def.name, entry);
+    const first = def.name.charCodeAt(0);
+    if (first < 128) this.macroFirstChars[first] = 1;
     if (this.recording(file)) this.macroDefs.push(def);
   }
 

@@ -263,6 +263,7 @@ class Resolver {
   }
 
   private unknownRef(ref: Reference): void {
+    if (ref.target === '') return; // `&{}`: already reported by the lexer
     if (ref.refKind === 'label') this.diag(ref.range, 'error', `reference to unknown label '${ref.target}'`, DiagCode.unknownLabel);
     else this.diag(ref.range, 'error', `reference to unknown path '${ref.target}'`, DiagCode.unknownPath);
   }

@@ -80,8 +80,10 @@ export interface DeviceTree {
   isPlugin: boolean;
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 export class DtPropertyImpl implements DtProperty {
-  bytes: Uint8Array = new Uint8Array(0);
+  bytes: Uint8Array = NO_BYTES;
   refs: DtReference[] = [];
   labels: string[] = [];
 
