@@ -24,7 +24,7 @@ export const DAD_STATUS_DONE = 1 << 1;
 export const DAD_STATUS_ERROR = 1 << 2;
 
 const SETUP_NS = 500;
-const BURST = 64 * 1024;
+const BURST = 256 * 1024;
 
 /** (seq * 31 + i) & 0xff for i in [0, 256 + BURST): any block is a window of this ramp. */
 const RAMP = (() => {

@@ -16,6 +16,8 @@ export interface CacheLine {
   dirty: boolean;
   /** Set when a non-coherent device wrote RAM under this line: whatever the writer passed. */
   staleBy?: unknown;
+  /** Which bytes of the line the device wrote (1 = stale), when staleBy is set. */
+  staleBytes?: Uint8Array;
 }
 
 export type LineState = 'invalid' | 'clean' | 'dirty' | 'stale' | 'stale-dirty';
@@ -30,6 +32,11 @@ export interface CacheListener {
 }
 
 const PAGE = 4096;
+
+function anyStale(mask: Uint8Array, off: number, n: number): boolean {
+  for (let i = off; i < off + n; i++) if (mask[i]) return true;
+  return false;
+}
 
 export class DataCache {
   private lines = new Map<number, CacheLine>();
@@ -78,7 +85,7 @@ export class DataCache {
       const off = phys - idx * ls;
       const n = Math.min(len, ls - off);
       const line = this.touch(idx, true);
-      if (line.staleBy !== undefined) this.listener.staleRead?.(idx * ls, line.staleBy);
+      if (line.staleBy !== undefined && anyStale(line.staleBytes!, off, n)) this.listener.staleRead?.(idx * ls, line.staleBy);
       if (n === 1) dst[dstOff] = line.data[off];
       else dst.set(line.data.subarray(off, off + n), dstOff);
       phys += n;
@@ -162,7 +169,10 @@ export class DataCache {
       const s = Math.max(a, phys);
       const e = Math.min(a + ls, phys + len);
       if (coherent) line.data.set(src.subarray(srcOff + (s - phys), srcOff + (e - phys)), s - a);
-      else line.staleBy = writer;
+      else {
+        line.staleBy = writer;
+        (line.staleBytes ??= new Uint8Array(ls)).fill(1, s - a, e - a);
+      }
     });
   }
 

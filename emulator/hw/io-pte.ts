@@ -26,10 +26,20 @@ export interface PteFormat {
   readonly name: string;
   encodeTable(tablePhys: number): number;
   encodeLeaf(pagePhys: number, prot: Prot): number;
+  /** A level-2 block entry mapping 2 MiB at once (what io-pgtable uses when both addresses are 2 MiB-aligned). */
+  encodeBlock(blockPhys: number, prot: Prot): number;
   decode(pte: number, leaf: boolean): Decoded;
   /** Hot-path leaf decode without allocation: page address + (read ? 1 : 0) + (write ? 2 : 0), or -1 when invalid. */
   leaf(pte: number): number;
+  /**
+   * Hot-path decode of a level-2..4 entry: a table gives its address (a multiple of 4096), a
+   * block gives address + permission bits (1..3), an invalid entry -1.
+   */
+  upper(pte: number): number;
 }
+
+/** Size of a level-2 block. */
+export const BLOCK_SIZE = 2 * 1024 * 1024;
 
 const ADDR_MASK_LO = 0xfffff000; // bits 12..31 of the low word
 const HI = 0x1_0000_0000;
@@ -56,6 +66,14 @@ export const vtdFormat: PteFormat = {
     const perm = (pte % HI) & 3;
     return perm ? addrOf(pte) + perm : -1;
   },
+  // bit 7: PS (super page)
+  encodeBlock: (p, prot) => (prot.read || prot.write ? p + (1 << 7) + (prot.read ? 1 : 0) + (prot.write ? 2 : 0) : 0),
+  upper(pte) {
+    const lo = pte % HI;
+    const perm = lo & 3;
+    if (!perm) return -1;
+    return lo & (1 << 7) ? addrOf(pte) + perm : addrOf(pte);
+  },
 };
 
 /** Arm LPAE stage-1 (SMMU): bit 0 valid, bit 1 table/page, AP[2] (bit 7) read-only, AP[1] (bit 6) unprivileged, AF (bit 10). */
@@ -78,6 +96,15 @@ export const lpaeS1Format: PteFormat = {
   leaf(pte) {
     const lo = pte % HI;
     if ((lo & 0b11) !== 0b11 || (lo & (1 << 10)) === 0) return -1;
+    return addrOf(pte) + 1 + ((lo & (1 << 7)) === 0 ? 2 : 0);
+  },
+  // a block descriptor has bits[1:0] = 0b01
+  encodeBlock: (p, prot) => (prot.read || prot.write ? p + 0b01 + (1 << 6) + (!prot.write ? 1 << 7 : 0) + (1 << 10) : 0),
+  upper(pte) {
+    const lo = pte % HI;
+    const type = lo & 0b11;
+    if (type === 0b11) return addrOf(pte);
+    if (type !== 0b01 || (lo & (1 << 10)) === 0) return -1;
     return addrOf(pte) + 1 + ((lo & (1 << 7)) === 0 ? 2 : 0);
   },
 };

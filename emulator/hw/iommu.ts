@@ -4,7 +4,7 @@
  * device's every DMA access is translated here (or faults, and the device sees an error).
  */
 import { PhysicalMemory } from './physical-memory';
-import { IO_LEVELS, IO_PAGE_SIZE, IOVA_BITS, PteFormat, levelIndex, lpaeS1Format, vtdFormat } from './io-pte';
+import { BLOCK_SIZE, IO_LEVELS, IO_PAGE_SIZE, IOVA_BITS, PteFormat, levelIndex, lpaeS1Format, vtdFormat } from './io-pte';
 import { hex } from '../lib/hex';
 
 export type IommuKind = 'vtd' | 'smmuv3';
@@ -35,7 +35,11 @@ export class Iommu {
   private contexts = new Map<number, Context>();
   /** key: domainId * 2^36 + iova page number → phys page | perm bits (read: +1, write: +2) encoded as [phys, perm]. */
   private iotlb = new Map<number, number>();
-  /** leaf-table cache: domainId * 2^27 + (iova >> 21) → leaf table phys. Tables are never freed while a domain lives. */
+  /**
+   * Paging-structure cache, per 2 MiB region (domainId * 2^27 + (iova >> 21)): the leaf table's
+   * address, or for a 2 MiB block its address + permission bits (a block's value is not a
+   * multiple of 4). Invalidated with the IOTLB.
+   */
   private walkCache = new Map<number, number>();
   faults: IommuFault[] = [];
   onFault?: (f: IommuFault) => void;
@@ -66,6 +70,7 @@ export class Iommu {
     const base = domainId * 2 ** 36;
     const first = Math.floor(iova / PAGE);
     const last = Math.floor((iova + size - 1) / PAGE);
+    for (let r = Math.floor(iova / BLOCK_SIZE); r <= Math.floor((iova + size - 1) / BLOCK_SIZE); r++) this.walkCache.delete(domainId * 2 ** 27 + r);
     if (last - first > this.iotlb.size) {
       for (const k of this.iotlb.keys()) {
         const vpn = k - base;
@@ -117,12 +122,24 @@ export class Iommu {
     let tableKey = -1;
     while (len < maxLen) {
       const next = iova + len;
-      const wkey = ctx.domainId * 2 ** 27 + Math.floor(next / 2 ** 21);
+      const wkey = ctx.domainId * 2 ** 27 + Math.floor(next / BLOCK_SIZE);
       if (wkey !== tableKey) {
         tableKey = wkey;
-        const t = this.walkCache.get(wkey);
-        if (t === undefined) break; // not walked yet: the next call walks it
+        let t = this.walkCache.get(wkey);
+        if (t === undefined) {
+          // walk the next region now; an invalid entry ends the run (the next call reports the fault)
+          if (this.walk(ctx, next) < 0) break;
+          t = this.walkCache.get(wkey);
+          if (t === undefined) break;
+        }
         table = t;
+      }
+      if (table % 4 !== 0) {
+        // a 2 MiB block: contiguous to its end if it continues the run with the right permission
+        const blockPhys = table - (table % 4) + (next % BLOCK_SIZE);
+        if (blockPhys !== first + len || ((table % 4) & need) === 0) break;
+        len = Math.min(maxLen, len + (BLOCK_SIZE - (next % BLOCK_SIZE)));
+        continue;
       }
       const e = this.format.leaf(this.ram.readU64(table + levelIndex(next, 1) * 8));
       // `next` is page-aligned, so the page must sit exactly at first + len
@@ -158,11 +175,18 @@ export class Iommu {
     if (table === undefined) {
       table = ctx.root;
       for (let level = IO_LEVELS; level > 1; level--) {
-        const d = this.format.decode(this.ram.readU64(table + levelIndex(iova, level) * 8), false);
-        if (!d.valid) return -level;
-        table = d.addr;
+        const e = this.format.upper(this.ram.readU64(table + levelIndex(iova, level) * 8));
+        if (e < 0) return -level;
+        if (e % 4 !== 0) {
+          if (level !== 2) return -level; // 1 GiB blocks are never written
+          this.walkCache.set(wkey, e);
+          return e - (e % 4) + (Math.floor((iova % BLOCK_SIZE) / PAGE) * PAGE) + (e % 4);
+        }
+        table = e;
       }
       this.walkCache.set(wkey, table);
+    } else if (table % 4 !== 0) {
+      return table - (table % 4) + Math.floor((iova % BLOCK_SIZE) / PAGE) * PAGE + (table % 4);
     }
     const leaf = this.format.leaf(this.ram.readU64(table + levelIndex(iova, 1) * 8));
     return leaf < 0 ? -1 : leaf;

@@ -60,6 +60,32 @@ describe('IOMMU', () => {
     });
   }
 
+  for (const kind of ['vtd', 'smmuv3'] as const) {
+    it(`${kind}: 2 MiB-aligned mappings use block entries; a partial unmap splits the block`, () => {
+      const { iommu, dom } = setup(kind);
+      assert.ok(dom.map(0x4000_0000, 0x4400_0000, 0x40_0000, { read: true, write: true }));
+      const leaves = [...dom.leaves()];
+      assert.deepStrictEqual(leaves.map((l) => [l.iova, l.phys, l.size]), [
+        [0x4000_0000, 0x4400_0000, 0x20_0000],
+        [0x4020_0000, 0x4420_0000, 0x20_0000],
+      ]);
+      assert.strictEqual(iommu.translate(0x10, 0x4012_3456, true), 0x4412_3456);
+      assert.strictEqual(iommu.translateRun(0x10, 0x4000_1000, 0x40_0000, true), 0x4400_1000);
+      assert.strictEqual(iommu.lastRun, 0x3f_f000, 'one run across both blocks');
+      // unmap one page in the middle of the first block: the block becomes 511 pages
+      assert.strictEqual(dom.unmap(0x4010_0000, 0x1000), 0x1000);
+      assert.strictEqual(iommu.translate(0x10, 0x4010_0000, false), -1);
+      assert.strictEqual(iommu.translate(0x10, 0x4010_1000, false), 0x4410_1000);
+      assert.strictEqual(dom.iovaToPhys(0x400f_f123), 0x440f_f123);
+      assert.strictEqual([...dom.leaves()].filter((l) => l.size === 0x1000).length, 511);
+      // the rest unmaps cleanly and nothing stays reachable
+      assert.strictEqual(dom.unmap(0x4010_1000, 0x2f_f000), 0x2f_f000);
+      assert.strictEqual(dom.unmap(0x4000_0000, 0x10_0000), 0x10_0000);
+      assert.deepStrictEqual([...dom.leaves()], []);
+      assert.strictEqual(iommu.translate(0x10, 0x4030_0000, false), -1);
+    });
+  }
+
   it('an SMMU stage-1 descriptor cannot express write-only: it becomes read/write, as in Linux', () => {
     const { iommu, dom } = setup('smmuv3');
     dom.map(0x9000, 0x4000_9000, 0x1000, { read: false, write: true });

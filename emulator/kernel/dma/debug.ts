@@ -366,6 +366,16 @@ export class DmaDebug {
 
   /** After a device access, `done` bytes of which reached memory. */
   deviceAccess(a: DeviceAccess, done: number, dev: Device, tag: TransferTag | undefined): void {
+    if (done < a.len && !a.port.iommu && a.port.lastError) {
+      // no IOMMU to fault: the bus could not deliver the access at all
+      this.rep.finding(
+        'device-access-out-of-mapping',
+        dev,
+        `device ${a.write ? 'wrote' : 'read'} at ${addr(a.bus + done)}, which no DMA mapping of ${dev.name} covers: ${a.port.lastError} (the device sees a bus error)`,
+        tag?.site,
+        [],
+      );
+    }
     if (done <= 0) return;
     let pos = a.bus;
     const end = a.bus + done;

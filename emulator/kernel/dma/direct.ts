@@ -154,7 +154,7 @@ export class DirectOps implements DmaOps {
   mapResource(dev: Device, phys: number, size: number, _dir: number): number {
     const dma = this.physToDma(dev, phys);
     if (!this.capable(dev, dma, size)) {
-      this.env.finding('mask-unreachable', dev, `DMA addr ${hex(Math.max(dma, 0), 16)}+${size} overflow (mask ${dev.dma.mask.toString(16)}, bus limit ${limitHex(dev.dma.busDmaLimit)}).`);
+      this.env.finding('mask-unreachable', dev, `DMA addr ${dma < 0 ? `(no dma-ranges window for phys ${hex(phys)})` : hex(dma, 16)}+${size} overflow (mask ${dev.dma.mask.toString(16)}, bus limit ${limitHex(dev.dma.busDmaLimit)}).`);
       return DMA_MAPPING_ERROR;
     }
     return dma;

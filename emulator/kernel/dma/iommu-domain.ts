@@ -6,7 +6,7 @@
 import { ExtentAllocator } from '../../lib/extents';
 import type { PhysicalMemory } from '../../hw/physical-memory';
 import type { Iommu } from '../../hw/iommu';
-import { IO_LEVELS, IO_PAGE_SIZE, IOVA_BITS, Prot, levelIndex } from '../../hw/io-pte';
+import { BLOCK_SIZE, IO_LEVELS, IO_PAGE_SIZE, IOVA_BITS, Prot, levelIndex } from '../../hw/io-pte';
 import { PAGE_SIZE, PageAllocator } from '../page-alloc';
 import { GFP_KERNEL } from '../gfp';
 
@@ -67,33 +67,74 @@ export class IommuDomain {
     return true;
   }
 
-  /** Write leaf entries for [iova, iova+size) → [phys, ...). Returns false if an entry was already valid. */
+  /**
+   * Write entries for [iova, iova+size) → [phys, ...): a 2 MiB block wherever both addresses are
+   * 2 MiB-aligned and a whole block remains (as io-pgtable picks the largest page size that fits),
+   * 4 KiB pages elsewhere. Returns false if something in the range was already mapped.
+   */
   map(iova: number, phys: number, size: number, prot: Prot): boolean {
     const fmt = this.iommu.format;
     let leaf = -1;
-    for (let off = 0; off < size; off += IO_PAGE_SIZE) {
-      const idx = levelIndex(iova + off, 1);
-      if (leaf < 0 || idx === 0) leaf = this.leafTable(iova + off, true);
+    for (let off = 0; off < size; ) {
+      const va = iova + off;
+      if (va % BLOCK_SIZE === 0 && (phys + off) % BLOCK_SIZE === 0 && size - off >= BLOCK_SIZE) {
+        const l2 = this.tableAt(va, 2, true);
+        const at = l2 + levelIndex(va, 2) * 8;
+        const cur = fmt.upper(this.ram.readU64(at));
+        if (cur < 0) {
+          this.ram.writeU64(at, fmt.encodeBlock(phys + off, prot));
+          off += BLOCK_SIZE;
+          leaf = -1;
+          continue;
+        }
+        if (cur % 4 !== 0) return false; // a block is already there
+        // a (possibly empty) page table is already there: map its pages one by one
+      }
+      const idx = levelIndex(va, 1);
+      if (leaf < 0 || idx === 0) leaf = this.leafTable(va, true);
+      if (leaf < 0) return false; // inside an existing block
       const at = leaf + idx * 8;
       if (fmt.leaf(this.ram.readU64(at)) >= 0) return false;
       this.ram.writeU64(at, fmt.encodeLeaf(phys + off, prot));
+      off += IO_PAGE_SIZE;
     }
     this.mappedBytes += size;
     return true;
   }
 
-  /** Clear leaf entries; stops at the first entry that was not mapped. Returns bytes unmapped. Invalidates the IOTLB. */
+  /**
+   * Clear entries; stops at the first address that was not mapped. A block only partly unmapped is
+   * split into a table of pages first (as io-pgtable does). Returns bytes unmapped; invalidates the
+   * IOTLB and the paging-structure caches for them.
+   */
   unmap(iova: number, size: number): number {
     const fmt = this.iommu.format;
     let done = 0;
     let leaf = -1;
-    for (; done < size; done += IO_PAGE_SIZE) {
-      const idx = levelIndex(iova + done, 1);
-      if (leaf < 0 || idx === 0) leaf = this.leafTable(iova + done, false);
+    while (done < size) {
+      const va = iova + done;
+      const l2 = this.tableAt(va, 2, false);
+      if (l2 < 0) break;
+      const at2 = l2 + levelIndex(va, 2) * 8;
+      const e2 = fmt.upper(this.ram.readU64(at2));
+      if (e2 < 0) break;
+      if (e2 % 4 !== 0) {
+        if (va % BLOCK_SIZE === 0 && size - done >= BLOCK_SIZE) {
+          this.ram.writeU64(at2, 0);
+          done += BLOCK_SIZE;
+          leaf = -1;
+          continue;
+        }
+        this.splitBlock(at2, va - (va % BLOCK_SIZE), e2);
+        leaf = -1;
+      }
+      const idx = levelIndex(va, 1);
+      if (leaf < 0 || idx === 0) leaf = this.leafTable(va, false);
       if (leaf < 0) break;
       const at = leaf + idx * 8;
       if (fmt.leaf(this.ram.readU64(at)) < 0) break;
       this.ram.writeU64(at, 0);
+      done += IO_PAGE_SIZE;
     }
     this.mappedBytes -= done;
     if (done > 0) this.iommu.invalidate(this.id, iova, done);
@@ -102,45 +143,83 @@ export class IommuDomain {
 
   /** Software walk (iommu_iova_to_phys). */
   iovaToPhys(iova: number): number {
-    const leaf = this.leafTable(iova, false);
-    if (leaf < 0) return -1;
-    const e = this.iommu.format.leaf(this.ram.readU64(leaf + levelIndex(iova, 1) * 8));
+    const l2 = this.tableAt(iova, 2, false);
+    if (l2 < 0) return -1;
+    const e2 = this.iommu.format.upper(this.ram.readU64(l2 + levelIndex(iova, 2) * 8));
+    if (e2 < 0) return -1;
+    if (e2 % 4 !== 0) return e2 - (e2 % 4) + (iova % BLOCK_SIZE);
+    const e = this.iommu.format.leaf(this.ram.readU64(e2 + levelIndex(iova, 1) * 8));
     return e < 0 ? -1 : e - (e % 4) + (iova % IO_PAGE_SIZE);
   }
 
-  /** Every valid leaf, for panels: [iova, phys, read, write]. */
-  *leaves(): Generator<{ iova: number; phys: number; read: boolean; write: boolean }> {
+  /** Every valid leaf or block, for panels: [iova, phys, size, read, write]. */
+  *leaves(): Generator<{ iova: number; phys: number; size: number; read: boolean; write: boolean }> {
     const fmt = this.iommu.format;
-    const walk = function* (this: IommuDomain, table: number, level: number, base: number): Generator<{ iova: number; phys: number; read: boolean; write: boolean }> {
+    const ram = this.ram;
+    const walk = function* (table: number, level: number, base: number): Generator<{ iova: number; phys: number; size: number; read: boolean; write: boolean }> {
+      const span = 2 ** (12 + 9 * (level - 1));
       for (let i = 0; i < 512; i++) {
-        const pte = this.ram.readU64(table + i * 8);
+        const pte = ram.readU64(table + i * 8);
         if (pte === 0) continue;
-        const d = fmt.decode(pte, level === 1);
-        if (!d.valid) continue;
-        const iova = base + i * 2 ** (12 + 9 * (level - 1));
-        if (level === 1) yield { iova, phys: d.addr, read: d.read, write: d.write };
-        else yield* walk.call(this, d.addr, level - 1, iova);
+        const e = level === 1 ? fmt.leaf(pte) : fmt.upper(pte);
+        if (e < 0) continue;
+        const iova = base + i * span;
+        if (level === 1 || e % 4 !== 0) yield { iova, phys: e - (e % 4), size: span, read: (e % 4 & 1) !== 0, write: (e % 4 & 2) !== 0 };
+        else yield* walk(e, level - 1, iova);
       }
     };
-    yield* walk.call(this, this.root, IO_LEVELS, 0);
+    yield* walk(this.root, IO_LEVELS, 0);
   }
 
-  private leafTable(iova: number, create: boolean): number {
-    const key = Math.floor(iova / 2 ** 21);
-    const cached = this.tables.get(key);
-    if (cached !== undefined) return cached;
+  /** Replace a block entry by a table of pages with the same mapping and permissions. */
+  private splitBlock(at2: number, blockIova: number, e2: number): void {
+    const fmt = this.iommu.format;
+    const t = this.newTable();
+    const perm = e2 % 4;
+    const base = e2 - perm;
+    const prot = { read: (perm & 1) !== 0, write: (perm & 2) !== 0 };
+    for (let i = 0; i < 512; i++) this.ram.writeU64(t + i * 8, fmt.encodeLeaf(base + i * IO_PAGE_SIZE, prot));
+    this.ram.writeU64(at2, fmt.encodeTable(t));
+    this.tables.set(Math.floor(blockIova / BLOCK_SIZE), t);
+    this.iommu.invalidate(this.id, blockIova, BLOCK_SIZE);
+  }
+
+  /** The table that holds `iova`'s entry at `level` (2 = the table of 2 MiB entries), -1 if absent. */
+  private tableAt(iova: number, level: number, create: boolean): number {
     const fmt = this.iommu.format;
     let table = this.root;
-    for (let level = IO_LEVELS; level > 1; level--) {
-      const at = table + levelIndex(iova, level) * 8;
-      const d = fmt.decode(this.ram.readU64(at), false);
-      if (d.valid) table = d.addr;
+    for (let l = IO_LEVELS; l > level; l--) {
+      const at = table + levelIndex(iova, l) * 8;
+      const e = fmt.upper(this.ram.readU64(at));
+      if (e >= 0 && e % 4 === 0) table = e;
       else {
-        if (!create) return -1;
+        if (!create || e >= 0) return -1;
         const t = this.newTable();
         this.ram.writeU64(at, fmt.encodeTable(t));
         table = t;
       }
+    }
+    return table;
+  }
+
+  /** The level-1 table for `iova` (cached per 2 MiB region); -1 if absent or the region is a block. */
+  private leafTable(iova: number, create: boolean): number {
+    const key = Math.floor(iova / BLOCK_SIZE);
+    const cached = this.tables.get(key);
+    if (cached !== undefined) return cached;
+    const l2 = this.tableAt(iova, 2, create);
+    if (l2 < 0) return -1;
+    const fmt = this.iommu.format;
+    const at = l2 + levelIndex(iova, 2) * 8;
+    const e = fmt.upper(this.ram.readU64(at));
+    let table: number;
+    if (e >= 0) {
+      if (e % 4 !== 0) return -1;
+      table = e;
+    } else {
+      if (!create) return -1;
+      table = this.newTable();
+      this.ram.writeU64(at, fmt.encodeTable(table));
     }
     this.tables.set(key, table);
     return table;

@@ -97,7 +97,12 @@ export class DmaCore {
     const size = m.elems.reduce((s, e) => s + e.len, 0);
     this.checkArgs(m.dev, Math.max(size, 1), dir, api);
     const entry = k.debug?.unmap(m.dev, { dma: m.segs[0].dma, size, dir, type: 'scatter-gather', sgCallEnts: nents }, site, false);
-    this.ops(m.dev).unmapSg(m.dev, m.elems, m.segs, dir, attrs);
+    // the kernel walks only the entries it is told about: a wrong count leaves the rest unsynced
+    // (and, with dma-direct, still mapped)
+    const n = Math.max(0, Math.min(nents, m.elems.length));
+    const ops = this.ops(m.dev);
+    if (ops.name === 'direct') ops.unmapSg(m.dev, m.elems.slice(0, n), m.segs.slice(0, n), dir, attrs);
+    else ops.unmapSg(m.dev, m.elems.slice(0, n), m.segs, dir, attrs);
     k.emit({ kind: 'dma-unmap', t: k.now, site, device: m.dev.nodeName, api, dma: m.segs[0].dma, size, dir: dirName(dir), id: entry?.id ?? 0 });
   }
 
