@@ -80,6 +80,12 @@ export interface Platform {
   tree: DeviceTree;
 }
 
+/** The `dmalab,` knobs a device node may carry: one 32-bit cell each, within a range. */
+export const DEVICE_KNOBS: Record<string, { min: number; max: number; doc: string }> = {
+  'dmalab,dma-bits': { min: 1, max: 64, doc: 'address bits the device drives on the bus' },
+  'dmalab,bandwidth': { min: 1, max: 1_000_000, doc: 'DMA bandwidth of the device, MB/s' },
+};
+
 /** Compatibles that describe infrastructure rather than a device model. */
 const INFRASTRUCTURE = new Set(['simple-bus', 'simple-mfd', 'fixed-clock', 'fixed-factor-clock']);
 const IOMMU_KINDS: Record<string, IommuKind> = { 'intel,vtd': 'vtd', 'arm,smmu-v3': 'smmuv3' };
@@ -249,6 +255,22 @@ export function buildPlatform(tree: DeviceTree, file: string, name: string, opts
         else error(ref.range, `memory-region ${r.name} of ${n.path} is neither a shared-dma-pool nor a restricted-dma-pool`);
       }
     }
+    const knobs = new Map<string, number>();
+    for (const [name, prop] of n.properties) {
+      if (!name.startsWith('dmalab,')) continue;
+      const spec = DEVICE_KNOBS[name];
+      if (!spec) {
+        error(prop.range, `unknown knob ${name} on ${n.path} (device knobs: ${Object.keys(DEVICE_KNOBS).join(', ')})`, 'warning');
+        continue;
+      }
+      if (prop.bytes.length !== 4) {
+        error(prop.range, `${name} of ${n.path} must be one 32-bit cell (${spec.doc}), found ${prop.bytes.length} bytes`);
+        continue;
+      }
+      const v = prop.u32();
+      if (v < spec.min || v > spec.max) error(prop.range, `${name} of ${n.path} must be between ${spec.min} and ${spec.max} (${spec.doc}), found ${v}`);
+      else knobs.set(name, v);
+    }
     return {
       node: n,
       name: n.name,
@@ -262,7 +284,7 @@ export function buildPlatform(tree: DeviceTree, file: string, name: string, opts
       iommu,
       memoryRegion,
       restrictedPool,
-      knob: (k, d) => u32Prop(n, k, d, error),
+      knob: (k, d) => knobs.get(k) ?? d,
     };
   }
 

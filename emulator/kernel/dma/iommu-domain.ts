@@ -113,24 +113,28 @@ export class IommuDomain {
     let leaf = -1;
     while (done < size) {
       const va = iova + done;
-      const l2 = this.tableAt(va, 2, false);
-      if (l2 < 0) break;
-      const at2 = l2 + levelIndex(va, 2) * 8;
-      const e2 = fmt.upper(this.ram.readU64(at2));
-      if (e2 < 0) break;
-      if (e2 % 4 !== 0) {
-        if (va % BLOCK_SIZE === 0 && size - done >= BLOCK_SIZE) {
-          this.ram.writeU64(at2, 0);
-          done += BLOCK_SIZE;
-          leaf = -1;
-          continue;
-        }
-        this.splitBlock(at2, va - (va % BLOCK_SIZE), e2);
-        leaf = -1;
-      }
       const idx = levelIndex(va, 1);
-      if (leaf < 0 || idx === 0) leaf = this.leafTable(va, false);
-      if (leaf < 0) break;
+      if (leaf < 0 || idx === 0) {
+        // entering a 2 MiB region: a known page table, a block, or nothing
+        leaf = this.tables.get(Math.floor(va / BLOCK_SIZE)) ?? -1;
+        if (leaf < 0) {
+          const l2 = this.tableAt(va, 2, false);
+          if (l2 < 0) break;
+          const at2 = l2 + levelIndex(va, 2) * 8;
+          const e2 = fmt.upper(this.ram.readU64(at2));
+          if (e2 < 0) break;
+          if (e2 % 4 !== 0) {
+            if (va % BLOCK_SIZE === 0 && size - done >= BLOCK_SIZE) {
+              this.ram.writeU64(at2, 0);
+              done += BLOCK_SIZE;
+              continue;
+            }
+            this.splitBlock(at2, va - (va % BLOCK_SIZE), e2);
+          }
+          leaf = this.leafTable(va, false);
+          if (leaf < 0) break;
+        }
+      }
       const at = leaf + idx * 8;
       if (fmt.leaf(this.ram.readU64(at)) < 0) break;
       this.ram.writeU64(at, 0);
