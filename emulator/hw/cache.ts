@@ -111,6 +111,39 @@ export class DataCache {
     }
   }
 
+  /**
+   * A kernel memcpy of `len` bytes between physical addresses, as large copies run: loads see
+   * what the cache holds (stale lines included, so stale data propagates), stores update lines
+   * that are present and otherwise stream to RAM without allocating.
+   */
+  cpuCopy(dst: number, src: number, len: number): void {
+    const buf = new Uint8Array(Math.min(len, PAGE));
+    for (let done = 0; done < len; ) {
+      const n = Math.min(len - done, PAGE - ((src + done) % PAGE), PAGE - ((dst + done) % PAGE));
+      if (this.holdsAny(src + done, n)) this.cpuRead(src + done, buf, 0, n);
+      else this.ram.read(src + done, buf, 0, n);
+      if (this.holdsAny(dst + done, n)) this.writeThrough(dst + done, buf, n);
+      else this.ram.write(dst + done, buf, 0, n);
+      done += n;
+    }
+  }
+
+  /** Stores to present lines (marked dirty), the rest to RAM. */
+  private writeThrough(phys: number, src: Uint8Array, len: number): void {
+    const ls = this.lineSize;
+    for (let off = 0; off < len; ) {
+      const idx = Math.floor((phys + off) / ls);
+      const lo = phys + off - idx * ls;
+      const n = Math.min(len - off, ls - lo);
+      const line = this.lines.get(idx);
+      if (line) {
+        line.data.set(src.subarray(off, off + n), lo);
+        line.dirty = true;
+      } else this.ram.write(phys + off, src, off, n);
+      off += n;
+    }
+  }
+
   /** Write back dirty lines of the range; lines stay valid. (arm64 `dcache_clean_poc`.) */
   clean(phys: number, len: number): void {
     this.forEachPresent(phys, len, (idx, line) => {

@@ -90,3 +90,24 @@ describe('CPU data cache', () => {
     assert.throws(() => new DataCache(new PhysicalMemory(), 48, 16), /power of two/);
   });
 });
+
+describe('CPU data cache: kernel memcpy', () => {
+  it('copies what the CPU sees (stale lines included) and updates present destination lines', () => {
+    const ram = new PhysicalMemory();
+    const cache = new DataCache(ram, 64, 64);
+    ram.write(0x1000, new Uint8Array(256).fill(1));
+    const seen = new Uint8Array(1);
+    cache.cpuRead(0x1000, seen, 0, 1); // line 0x1000 cached with 1s
+    cache.deviceWrite(0x1000, new Uint8Array(64).fill(9), 0, 64, false, 'dev'); // RAM now 9s, the line is stale
+    cache.cpuWrite(0x8000, new Uint8Array(8).fill(5), 0, 8); // a present destination line
+    cache.cpuCopy(0x8000, 0x1000, 256);
+    const out = new Uint8Array(256);
+    cache.cpuRead(0x8000, out, 0, 256);
+    assert.strictEqual(out[0], 1, 'the stale cached bytes were copied, as a real memcpy would');
+    assert.strictEqual(out[100], 1);
+    assert.strictEqual(cache.state(0x8000), 'dirty', 'the present destination line took the bytes');
+    const direct = new Uint8Array(1);
+    ram.read(0x8000 + 128, direct);
+    assert.strictEqual(direct[0], 1, 'absent destination lines were written to RAM (streaming store)');
+  });
+});

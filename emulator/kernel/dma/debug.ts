@@ -97,7 +97,13 @@ class UnmapRing {
   private next = 0;
 
   push(dma: number, len: number, site: CallSite | undefined, entry: DmaEntry): void {
-    this.items[this.next] = { dma, len, site, entry };
+    const slot = this.items[this.next];
+    if (slot) {
+      slot.dma = dma;
+      slot.len = len;
+      slot.site = site;
+      slot.entry = entry;
+    } else this.items[this.next] = { dma, len, site, entry };
     this.next = (this.next + 1) % UNMAP_HISTORY;
   }
 

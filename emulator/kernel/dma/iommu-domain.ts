@@ -13,6 +13,8 @@ import { GFP_KERNEL } from '../gfp';
 const FOUR_GIB = 0x1_0000_0000;
 /** Requests below this many pages are rounded up to a power of two (the IOVA rcache sizes). */
 const IOVA_RANGE_CACHE_MAX_PAGES = 32;
+/** IOVAs kept per size in the range cache. */
+const RCACHE_DEPTH = 128;
 
 export interface IovaAlloc {
   iova: number;
@@ -23,6 +25,11 @@ export class IommuDomain {
   readonly root: number;
   private iovas: ExtentAllocator;
   private allocs = new Map<number, number>();
+  /**
+   * The IOVA range caches (iova_rcache): freed ranges of up to 32 pages stay reserved and are
+   * handed out again first, per size, as dma-iommu does. Bounded per size.
+   */
+  private rcache = new Map<number, number[]>();
   /** JS-side index of tables already in RAM: `${level}:${prefix}` → table phys. The truth is the RAM. */
   private tables = new Map<number, number>();
   tablePages: number[] = [];
@@ -46,6 +53,12 @@ export class IommuDomain {
     const bytes = pages * IO_PAGE_SIZE;
     const align = 2 ** Math.ceil(Math.log2(pages)) * IO_PAGE_SIZE;
     const ceiling = Math.min(limit + 1, 2 ** IOVA_BITS);
+    const cached = pages <= IOVA_RANGE_CACHE_MAX_PAGES ? this.rcache.get(pages) : undefined;
+    if (cached && cached.length && cached[cached.length - 1] + bytes <= ceiling) {
+      const iova = cached.pop()!;
+      this.allocs.set(iova, bytes);
+      return iova;
+    }
     let iova = -1;
     if (ceiling > FOUR_GIB) iova = this.iovas.alloc(bytes, align, 'high', FOUR_GIB);
     if (iova < 0) iova = this.iovas.alloc(bytes, align, 'high', ceiling);
@@ -63,6 +76,15 @@ export class IommuDomain {
     const size = this.allocs.get(iova);
     if (size === undefined) return false;
     this.allocs.delete(iova);
+    const pages = size / IO_PAGE_SIZE;
+    if (pages <= IOVA_RANGE_CACHE_MAX_PAGES) {
+      let c = this.rcache.get(pages);
+      if (!c) this.rcache.set(pages, (c = []));
+      if (c.length < RCACHE_DEPTH) {
+        c.push(iova); // stays reserved in the allocator, like an IOVA in a magazine
+        return true;
+      }
+    }
     this.iovas.release(iova, size);
     return true;
   }
@@ -147,6 +169,11 @@ export class IommuDomain {
 
   /** Software walk (iommu_iova_to_phys). */
   iovaToPhys(iova: number): number {
+    const leaf = this.tables.get(Math.floor(iova / BLOCK_SIZE));
+    if (leaf !== undefined) {
+      const e = this.iommu.format.leaf(this.ram.readU64(leaf + levelIndex(iova, 1) * 8));
+      return e < 0 ? -1 : e - (e % 4) + (iova % IO_PAGE_SIZE);
+    }
     const l2 = this.tableAt(iova, 2, false);
     if (l2 < 0) return -1;
     const e2 = this.iommu.format.upper(this.ram.readU64(l2 + levelIndex(iova, 2) * 8));

@@ -117,18 +117,12 @@ export class Swiotlb {
     return true;
   }
 
-  /** CPU copy between the original buffer and the slot (through the cache, like memcpy). */
+  /** CPU copy between the original buffer and the slot (the kernel's memcpy: see DataCache.cpuCopy). */
   bounce(cache: DataCache, tlb: number, size: number, toDevice: boolean): { orig: number } | undefined {
     const orig = this.origOf(tlb);
     if (orig < 0) return undefined;
-    const buf = new Uint8Array(size);
-    if (toDevice) {
-      cache.cpuRead(orig, buf, 0, size);
-      cache.cpuWrite(tlb, buf, 0, size);
-    } else {
-      cache.cpuRead(tlb, buf, 0, size);
-      cache.cpuWrite(orig, buf, 0, size);
-    }
+    if (toDevice) cache.cpuCopy(tlb, orig, size);
+    else cache.cpuCopy(orig, tlb, size);
     return { orig };
   }
 
