@@ -14,21 +14,14 @@ import { K, site } from '../current';
 import { DMA_MAPPING_ERROR } from './types';
 import { Page } from './memory';
 import { toAddr, hex } from '../../lib/hex';
+import { devArg, ptrArg } from './args';
 
 export { DMA_BIDIRECTIONAL, DMA_TO_DEVICE, DMA_FROM_DEVICE, DMA_NONE, DMA_ATTR_SKIP_CPU_SYNC, DMA_ATTR_WEAK_ORDERING, DMA_ATTR_WRITE_COMBINE, DMA_ATTR_NO_KERNEL_MAPPING, DmaPool };
 
 /** `enum dma_data_direction` */
 export type dma_data_direction = 0 | 1 | 2 | 3;
 
-function devArg(dev: unknown, fn: string): Device {
-  if (!(dev instanceof Device)) throw new KernelOops(`${fn}(): the first argument must be a struct device (pdev.dev), got ${String(dev)}`);
-  return dev;
-}
 
-function ptrArg(p: unknown, fn: string): Ptr {
-  if (!(p instanceof Ptr)) throw new KernelOops(`${fn}(): expected a kernel pointer (Ptr), got ${String(p)}`);
-  return p;
-}
 
 function dmaArg(d: unknown, fn: string): number {
   if (typeof d !== 'bigint' && typeof d !== 'number') throw new KernelOops(`${fn}(): expected a dma_addr_t (bigint), got ${String(d)}`);

@@ -10,6 +10,7 @@ import { UserPtr } from '../../kernel/chardev';
 import { K } from '../current';
 import { ErrPtr } from './types';
 import { toAddr } from '../../lib/hex';
+import { devArg } from './args';
 
 export { Device, IoMem, PlatformDevice, UserPtr, IORESOURCE_MEM, IORESOURCE_IRQ };
 export type { File, FileOperations, MiscDevice, Resource, PlatformDriverSpec };
@@ -43,10 +44,6 @@ function pdevArg(pdev: unknown, fn: string): PlatformDevice {
   return pdev;
 }
 
-function devArg(dev: unknown, fn: string): Device {
-  if (!(dev instanceof Device)) throw new KernelOops(`${fn}(): the first argument must be a struct device (pdev.dev), got ${String(dev)}`);
-  return dev;
-}
 
 /** `platform_get_irq(pdev, index)`: the Linux IRQ number of the device's `index`-th interrupt, or a negative errno. */
 export function platform_get_irq(pdev: PlatformDevice, index: number): number {

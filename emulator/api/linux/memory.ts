@@ -10,6 +10,7 @@ import { PAGE_SIZE, MAX_PAGE_ORDER } from '../../kernel/page-alloc';
 import { __GFP_ZERO } from '../../kernel/gfp';
 import { K } from '../current';
 import { hex } from '../../lib/hex';
+import { ptrArg } from './args';
 
 export { Ptr };
 export * from '../../kernel/gfp';
@@ -27,10 +28,6 @@ export class Page {
   }
 }
 
-function ptrArg(p: unknown, fn: string): Ptr {
-  if (!(p instanceof Ptr)) throw new KernelOops(`${fn}(): expected a kernel pointer (Ptr), got ${String(p)}`);
-  return p;
-}
 
 function wrap(kva: number): Ptr {
   return new Ptr(K().cpu, kva);

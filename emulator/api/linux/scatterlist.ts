@@ -9,6 +9,7 @@ import { Ptr } from '../../kernel/ptr';
 import type { SgMapping } from '../../kernel/dma/mapping';
 import { K, site } from '../current';
 import { hex } from '../../lib/hex';
+import { devArg } from './args';
 
 /** `struct scatterlist`: one buffer of the list and, after dma_map_sg, one DMA segment. */
 export class Scatterlist {
@@ -103,10 +104,6 @@ function listArg(sgl: unknown, fn: string): Scatterlist[] {
   return list as Scatterlist[];
 }
 
-function devArg(dev: unknown, fn: string): Device {
-  if (!(dev instanceof Device)) throw new KernelOops(`${fn}(): the first argument must be a struct device (pdev.dev), got ${String(dev)}`);
-  return dev;
-}
 
 /**
  * `dma_map_sg(dev, sgl, nents, dir, attrs?)`: map every entry; returns the number of DMA segments
