@@ -6,4 +6,5 @@ const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs'
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['emulator/runner/cli.ts'], outfile: 'dist/cli.js' }),
   esbuild.build({ ...common, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js' }),
+  esbuild.build({ ...common, entryPoints: ['src/debug/worker-main.ts'], outfile: 'dist/debug-worker.js' }),
 ]);

@@ -6,18 +6,34 @@ import * as linux from './linux/index';
 import * as devices from './devices/index';
 import { get_jiffies } from './linux/sched';
 
-function face(ns: object, extra: (o: object) => void): object {
+/** Called before every API function a script calls, when a debugger watches calls by name. */
+export type CallHook = (name: string) => void;
+
+function face(ns: object, extra: (o: object) => void, hook?: CallHook): object {
   const o: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(ns)) o[k] = v;
+  for (const [k, v] of Object.entries(ns)) {
+    if (hook && typeof v === 'function' && /^[a-z_]/.test(k)) {
+      const fn = v as (...a: unknown[]) => unknown;
+      // a named wrapper: function breakpoints stop here, one frame above the script's call
+      o[k] = {
+        [k](this: unknown, ...args: unknown[]) {
+          hook(k);
+          return fn.apply(this, args);
+        },
+      }[k];
+    } else o[k] = v;
+  }
   extra(o);
   return Object.freeze(o);
 }
 
-export const linuxFace = face(linux, (o) => Object.defineProperty(o, 'jiffies', { get: get_jiffies, enumerable: true }));
-export const devicesFace = face(devices, () => undefined);
+/** The modules scripts may import, by specifier; with a hook, every API function reports its calls. */
+export function apiModules(hook?: CallHook): Record<string, object> {
+  return {
+    'dmalab/linux': face(linux, (o) => Object.defineProperty(o, 'jiffies', { get: get_jiffies, enumerable: true }), hook),
+    'dmalab/devices': face(devices, () => undefined),
+  };
+}
 
 /** Module specifiers scripts may import, and what they resolve to. */
-export const API_MODULES: Record<string, object> = {
-  'dmalab/linux': linuxFace,
-  'dmalab/devices': devicesFace,
-};
+export const API_MODULES: Record<string, object> = apiModules();

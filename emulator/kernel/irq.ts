@@ -82,6 +82,8 @@ export class IrqCore implements IrqSink {
       this.deferred.add(line);
       return;
     }
+    // announced before the handlers run, so a debugger can stop here and step into them
+    this.host.emitInterrupt(line, list.length > 0, list[0]?.dev);
     let handled = false;
     this.inIrq++;
     const prev = this.currentLine;
@@ -96,7 +98,6 @@ export class IrqCore implements IrqSink {
       this.currentLine = prev;
       this.host.woke();
     }
-    this.host.emitInterrupt(line, handled, list[0]?.dev);
     if (handled) this.unhandled.delete(line);
     else {
       const n = (this.unhandled.get(line) ?? 0) + 1;

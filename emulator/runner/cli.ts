@@ -7,12 +7,15 @@ import { runScript } from './run';
 import { formatJson, formatText } from './report';
 import { toChromeTrace } from '../trace/chrome-trace';
 import { builtinPlatforms, DEFAULT_PLATFORM } from './platforms';
+import { servePort, serveStdio } from '../../src/debug/server';
 
 const USAGE = `usage: dmalab run SCRIPT [--platform NAME|FILE.dts] [--trace FILE] [--seed N] [--json] [--verbose]
+       dmalab dap [--port N]
        dmalab platforms
 
   run        run a driver script on an emulated platform and report DMA-API findings
              exit status: 0 clean, 1 findings of severity error, 2 script or setup error
+  dap        serve the debug adapter (Debug Adapter Protocol) on stdio, or on 127.0.0.1:N with --port
   platforms  list the built-in platforms
 
   --platform  built-in platform name or a .dts file (default: ${DEFAULT_PLATFORM})
@@ -20,7 +23,8 @@ const USAGE = `usage: dmalab run SCRIPT [--platform NAME|FILE.dts] [--trace FILE
   --seed      seed for everything random in the run (default 1)
   --json      print one JSON report instead of text
   --verbose   include debug lines and full stacks
-  --no-checks run without the DMA-API checker (hardware behaviour only)`;
+  --no-checks run without the DMA-API checker (hardware behaviour only)
+  --port      dap: listen on 127.0.0.1 at this port (0: any free port, printed on stdout)`;
 
 interface Args {
   cmd?: string;
@@ -31,6 +35,7 @@ interface Args {
   json: boolean;
   verbose: boolean;
   checks: boolean;
+  port?: number;
 }
 
 class UsageError extends Error {}
@@ -55,6 +60,11 @@ export function parseArgs(argv: string[]): Args {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`--seed must be an integer in 0..4294967295, got "${v}"`);
       a.seed = n;
+    } else if (name === '--port') {
+      const v = value();
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be an integer in 0..65535, got "${v}"`);
+      a.port = n;
     } else if (arg === '--json') a.json = true;
     else if (arg === '--verbose' || arg === '-v') a.verbose = true;
     else if (arg === '--no-checks') a.checks = false;
@@ -79,6 +89,15 @@ export async function main(argv: string[]): Promise<number> {
   if (!a.cmd || a.cmd === 'help') {
     process.stdout.write(USAGE + '\n');
     return a.cmd ? 0 : 2;
+  }
+  if (a.cmd === 'dap') {
+    if (a.script) {
+      process.stderr.write(`dmalab dap: unexpected argument ${a.script}\n`);
+      return 2;
+    }
+    if (a.port === undefined) serveStdio();
+    else servePort(a.port, (p) => process.stdout.write(`dmalab dap: listening on 127.0.0.1:${p}\n`));
+    return new Promise<number>(() => undefined); // serve until killed
   }
   if (a.cmd === 'platforms') {
     process.stdout.write(builtinPlatforms().join('\n') + '\n');

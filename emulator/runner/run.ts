@@ -21,6 +21,8 @@ import { makeSys, Sys } from './sys';
 import { packageRoot } from './package-root';
 import { SyscallError } from '../kernel/chardev';
 
+export type { Bundle };
+
 export interface RunOptions {
   script: string;
   platform?: string;
@@ -31,6 +33,12 @@ export interface RunOptions {
   timeLimitNs?: number;
   /** Called with the kernel before the script loads (debugger, tests). */
   onKernel?: (k: Kernel) => void;
+  /** The API modules the script imports (the debugger passes hooked ones); default: the plain faces. */
+  modules?: Record<string, object>;
+  /** Called when a script error ends the run, before the report (the debugger stops here). */
+  onScriptError?: (error: unknown, location: SourceLocation | undefined) => void;
+  /** Called once the script is bundled, before it runs (the debugger sets its breakpoints here). */
+  beforeLoad?: (b: Bundle, k: Kernel) => void | Promise<void>;
 }
 
 export type Phase = 'setup' | 'compile' | 'load' | 'probe' | 'scenario' | 'idle' | 'remove';
@@ -142,6 +150,7 @@ export async function runScript(opts: RunOptions): Promise<RunResult> {
     const err = e as Error;
     const stack = typeof err?.stack === 'string' ? mapStack(bundle, err.stack, hide) : undefined;
     const location = locationFromStack(stack);
+    opts.onScriptError?.(e, location);
     const kind = err instanceof KernelOops ? 'kernel oops' : err instanceof SyscallError ? 'system call failed' : 'script error';
     const message = `${kind} during ${phase}: ${err?.message ?? String(e)}`;
     k.log(undefined, 'err', message.split('\n')[0]);
@@ -152,11 +161,13 @@ export async function runScript(opts: RunOptions): Promise<RunResult> {
     // load the script
     const mod = { exports: {} as Record<string, unknown> };
     const userRequire = createRequire(bundle.entry);
+    const modules = opts.modules ?? API_MODULES;
     const req = (id: string): unknown => {
-      if (id in API_MODULES) return API_MODULES[id];
+      if (id in modules) return modules[id];
       if (id === 'dmalab/ddi') throw new Error(`'dmalab/ddi' is not available in this version of DMA Lab`);
       return userRequire(id);
     };
+    if (opts.beforeLoad) await opts.beforeLoad(bundle, k);
     try {
       const fn = vm.compileFunction(bundle.code, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: bundle.filename });
       fn(mod.exports, req, mod, bundle.entry, path.dirname(bundle.entry));

@@ -1,0 +1,127 @@
+/**
+ * Read-only snapshots of DMA state for debuggers and panels: live mappings, IOMMU page tables,
+ * cache state of a range, findings, a window of the timeline, and the per-device DMA summary of
+ * the debugger's DMA scope. Plain JSON, so they cross thread and process boundaries.
+ */
+import type { Kernel } from '../kernel/kernel';
+import type { SourceLocation } from '../kernel/findings';
+import { dirName } from '../kernel/dma/dir';
+import type { TraceEvent } from '../trace/events';
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+export interface MappingRow {
+  id: number;
+  device: string;
+  type: string;
+  dir: string;
+  dma: string;
+  size: number;
+  cpuPhys: string[];
+  owner: 'cpu' | 'device';
+  bounce?: string;
+  createdAt?: SourceLocation;
+}
+
+export function liveMappings(k: Kernel): MappingRow[] {
+  return (k.debug?.entries() ?? []).map((e) => ({
+    id: e.id,
+    device: e.dev.nodeName,
+    type: e.type,
+    dir: e.type === 'coherent' ? 'coherent' : dirName(e.dir),
+    dma: hex(e.dma),
+    size: e.size,
+    cpuPhys: e.cpu.map((c) => `${hex(c.phys)}+${c.len}`),
+    owner: e.owner,
+    bounce: e.bounce !== undefined ? hex(e.bounce) : undefined,
+    createdAt: e.site?.location(),
+  }));
+}
+
+export interface IommuTableRow {
+  domain: number;
+  device: string;
+  iommu: string;
+  format: string;
+  root: string;
+  entries: { iova: string; phys: string; size: number; read: boolean; write: boolean; mapping?: number }[];
+  truncated: boolean;
+}
+
+export function iommuTables(k: Kernel, max = 4096): IommuTableRow[] {
+  const out: IommuTableRow[] = [];
+  const entries = k.debug?.entries() ?? [];
+  for (const dev of k.devices) {
+    const d = dev.dma.domain;
+    if (!d) continue;
+    const rows: IommuTableRow['entries'] = [];
+    let truncated = false;
+    for (const l of d.leaves()) {
+      if (rows.length >= max) {
+        truncated = true;
+        break;
+      }
+      const owner = entries.find((e) => e.dev === dev && e.bus.some((b) => l.iova < b.dma + b.len && b.dma < l.iova + l.size));
+      rows.push({ iova: hex(l.iova), phys: hex(l.phys), size: l.size, read: l.read, write: l.write, mapping: owner?.id });
+    }
+    out.push({ domain: d.id, device: dev.nodeName, iommu: d.iommu.name, format: d.iommu.format.name, root: hex(d.root), entries: rows, truncated });
+  }
+  return out;
+}
+
+export function cacheState(k: Kernel, phys: number, len: number): { lineSize: number; lines: { addr: string; state: string }[] } {
+  return { lineSize: k.cache.lineSize, lines: k.cache.linesIn(phys, Math.min(len, 1 << 24)).map((l) => ({ addr: hex(l.addr), state: l.state })) };
+}
+
+export function findingsSnapshot(k: Kernel) {
+  return k.findings.map((f) => ({
+    id: f.id,
+    severity: f.severity,
+    message: f.message,
+    device: f.device,
+    time_ns: f.t,
+    count: f.count,
+    location: f.site?.location() ?? null,
+    related: f.related.map((r) => ({ message: r.message, location: r.site?.location() ?? null })),
+  }));
+}
+
+/** Events in [from, to] (virtual ns), at most `max`, as plain objects. */
+export function timeline(k: Kernel, from = 0, to = Infinity, max = 5000): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const e of k.trace.events) {
+    if (e.t < from || e.t > to || e.kind === 'log') continue;
+    out.push(eventJson(e));
+    if (out.length >= max) break;
+  }
+  return out;
+}
+
+export function eventJson(e: TraceEvent): Record<string, unknown> {
+  const { site, ...rest } = e as TraceEvent & { site?: { location(): SourceLocation | undefined } };
+  const o: Record<string, unknown> = { ...rest };
+  if (e.kind === 'finding') o.finding = { id: e.finding.id, severity: e.finding.severity, message: e.finding.message };
+  for (const key of ['dma', 'phys', 'bus', 'iova', 'orig', 'slot'] as const) if (typeof o[key] === 'number') o[key] = hex(o[key] as number);
+  const at = site?.location();
+  if (at) o.at = at;
+  return o;
+}
+
+/** The debugger's DMA scope: per device, what is mapped, what the hardware is doing. */
+export function dmaScope(k: Kernel, lastEvent?: TraceEvent) {
+  return {
+    devices: k.machine.devices.map((md) => {
+      const dev = k.deviceOf(md.desc);
+      return {
+        device: md.desc.name,
+        registers: md.model.snapshot(),
+        mappings: liveMappings(k).filter((m) => m.device === md.desc.name),
+        iommu: dev?.dma.domain ? `domain ${dev.dma.domain.id} on ${dev.dma.domain.iommu.name}` : 'none (dma-direct)',
+      };
+    }),
+    pendingEvents: k.machine.sched.snapshot().slice(0, 50),
+    lastEvent: lastEvent ? eventJson(lastEvent) : null,
+    findings: findingsSnapshot(k),
+    now_ns: k.now,
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * The debugger's agent inside the worker, beside the emulator: it turns trace events into
+ * stops when an enabled event breakpoint's condition holds, stops at calls of API functions the
+ * user named, forwards log lines and findings to the adapter, and answers the adapter's
+ * questions (memory, snapshots, value descriptions) through `globalThis.__dmalab.call`.
+ */
+import * as vm from 'vm';
+import type { MessagePort } from 'worker_threads';
+import type { Kernel } from '../../emulator/kernel/kernel';
+import { COHERENCY_FINDINGS } from '../../emulator/kernel/findings';
+import type { TraceEvent } from '../../emulator/trace/events';
+import { parseMemoryRef, readMemory, writeMemory } from '../../emulator/inspect/memory-ref';
+import { describeValue } from '../../emulator/inspect/values';
+import { cacheState, dmaScope, findingsSnapshot, iommuTables, liveMappings, timeline } from '../../emulator/inspect/snapshots';
+import type { EventFilter, StopInfo, WorkerToAdapter } from './protocol';
+
+/** The one place the debugger pauses the worker: a script of its own, so it is never blackboxed. */
+const pause = vm.compileFunction('debugger;', [], { filename: 'dmalab:breakpoint' }) as () => void;
+
+type Condition = (ev: Record<string, unknown>) => unknown;
+
+interface ActiveFilter {
+  id: string;
+  source?: string;
+  test?: Condition;
+}
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+const shortDir = (d: string) => d.replace(/^DMA_/, '');
+const base = (node: string) => node.split('@')[0];
+
+/** What a trace event means to event breakpoints: its filter, the fields a condition sees, its description. */
+export function eventView(e: TraceEvent): { filters: string[]; view: Record<string, unknown>; description: string } | undefined {
+  const common = { kind: e.kind, device: base(e.device), node: e.device, t: e.t };
+  switch (e.kind) {
+    case 'dma-map':
+      return { filters: ['dma-map'], view: { ...common, api: e.api, dma: e.dma, iova: e.dma, phys: e.phys, size: e.size, dir: shortDir(e.dir), bounced: e.bounced }, description: `${e.api} → ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}${e.bounced ? ' (bounced)' : ''}` };
+    case 'dma-unmap':
+      return { filters: ['dma-unmap'], view: { ...common, api: e.api, dma: e.dma, iova: e.dma, size: e.size, dir: shortDir(e.dir) }, description: `${e.api} ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}` };
+    case 'dma-sync':
+      return { filters: ['dma-sync'], view: { ...common, api: e.api, dma: e.dma, size: e.size, dir: shortDir(e.dir), forCpu: e.forCpu }, description: `${e.api} ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}` };
+    case 'dma-alloc':
+      return { filters: ['dma-alloc'], view: { ...common, api: e.api, dma: e.dma, phys: e.phys, size: e.size, free: e.free }, description: `${e.api} ${hex(e.dma)}, ${e.size} bytes` };
+    case 'transfer-start':
+      return { filters: ['transfer-start'], view: { ...common, bus: e.bus, size: e.size, write: e.write, label: e.label }, description: `${e.device}: transfer ${e.label} started at ${hex(e.bus)}, ${e.size} bytes` };
+    case 'transfer-complete':
+      return { filters: ['transfer-complete'], view: { ...common, bus: e.bus, size: e.size, write: e.write, ok: e.ok, done: e.done, label: e.label }, description: `${e.device}: transfer ${e.label} ${e.ok ? 'complete' : `failed after ${e.done} bytes`}, ${e.size} bytes at ${hex(e.bus)}` };
+    case 'interrupt':
+      return { filters: ['interrupt'], view: { ...common, line: e.line, irq: e.line }, description: `interrupt ${e.line} from ${e.device || 'an unknown device'}` };
+    case 'iommu-fault':
+      return { filters: ['iommu-fault'], view: { ...common, iova: e.iova, write: e.write, reason: e.reason }, description: e.text };
+    case 'bounce':
+      return { filters: ['bounce'], view: { ...common, dir: e.dir, orig: e.orig, slot: e.slot, size: e.size }, description: `swiotlb bounce ${e.dir}: ${e.size} bytes between ${hex(e.orig)} and slot ${hex(e.slot)}` };
+    case 'finding': {
+      const f = e.finding;
+      const filters: string[] = [];
+      if (f.severity === 'error') filters.push('dma-api-error');
+      if (COHERENCY_FINDINGS.has(f.id)) filters.push('coherency');
+      return filters.length ? { filters, view: { ...common, id: f.id, severity: f.severity, message: f.message }, description: `${f.severity} [${f.id}] ${f.message}` } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+export class Probe {
+  private filters = new Map<string, ActiveFilter>();
+  private functions = new Set<string>();
+  private stop?: StopInfo;
+  private lastEvent?: TraceEvent;
+  /** While the debugger itself reads state, events are not breakpoints. */
+  private quiet = 0;
+
+  constructor(
+    private readonly k: Kernel,
+    private readonly port: MessagePort,
+  ) {}
+
+  setFilters(filters: EventFilter[]): string[] {
+    const errors: string[] = [];
+    this.filters.clear();
+    for (const f of filters) {
+      let test: Condition | undefined;
+      if (f.condition && f.condition.trim()) {
+        try {
+          // sloppy-mode `with` gives conditions the event's fields as plain names
+          test = new Function('ev', `with (ev) { return (${f.condition}); }`) as Condition;
+        } catch (e) {
+          errors.push(`${f.id}: condition "${f.condition}" does not parse: ${(e as Error).message}`);
+          continue;
+        }
+      }
+      this.filters.set(f.id, { id: f.id, source: f.condition, test });
+    }
+    return errors;
+  }
+
+  setFunctionBreakpoints(names: string[]): void {
+    this.functions = new Set(names);
+  }
+
+  /** API call hook (function breakpoints). */
+  onCall = (name: string): void => {
+    if (this.quiet || !this.functions.has(name)) return;
+    this.pauseFor({ reason: 'function', description: `${name}()` });
+  };
+
+  onEvent = (e: TraceEvent): void => {
+    if (e.kind === 'log') {
+      this.post({ type: 'output', category: e.level === 'err' ? 'stderr' : 'console', text: `[${(e.t / 1e9).toFixed(6).padStart(12)}] ${e.text}\n` });
+      return;
+    }
+    if (e.kind === 'finding') {
+      const loc = e.finding.site?.location();
+      this.post({ type: 'finding', finding: findingsSnapshot(this.k).find((x) => x.id === e.finding.id && x.time_ns === e.finding.t) ?? { id: e.finding.id } });
+      this.post({ type: 'output', category: e.finding.severity === 'error' ? 'stderr' : 'console', text: `${e.finding.severity} [${e.finding.id}] ${e.finding.message}\n`, location: loc });
+    }
+    this.lastEvent = e;
+    if (this.quiet || this.filters.size === 0) return;
+    const v = eventView(e);
+    if (!v) return;
+    for (const id of v.filters) {
+      const f = this.filters.get(id);
+      if (!f) continue;
+      if (f.test) {
+        let hit: unknown;
+        try {
+          hit = f.test(v.view);
+        } catch (err) {
+          this.post({ type: 'output', category: 'stderr', text: `breakpoint ${id}: condition "${f.source}" failed: ${(err as Error).message}\n` });
+          continue;
+        }
+        if (!hit) continue;
+      }
+      this.pauseFor({ reason: 'event', filter: id, description: v.description, site: e.site?.location() });
+      return;
+    }
+  };
+
+  /** Stop the worker here (the adapter sees a `debugger` pause and asks for this info). */
+  pauseFor(info: StopInfo): void {
+    this.stop = info;
+    pause();
+    this.stop = undefined;
+  }
+
+  /** Entry point of the adapter's questions: `__dmalab.call(name, jsonArgs)` → JSON. */
+  call = (name: string, argsJson: string): string => {
+    const args = (argsJson ? JSON.parse(argsJson) : {}) as Record<string, unknown>;
+    this.quiet++;
+    try {
+      return JSON.stringify(this.dispatch(name, args) ?? null);
+    } catch (e) {
+      return JSON.stringify({ error: (e as Error).message });
+    } finally {
+      this.quiet--;
+    }
+  };
+
+  /** Describe an object the debugger shows (called on the object via Runtime.callFunctionOn). */
+  describe = (v: unknown): string => JSON.stringify(describeValue(this.k, v) ?? null);
+
+  private dispatch(name: string, a: Record<string, unknown>): unknown {
+    const k = this.k;
+    switch (name) {
+      case 'takeStop':
+        return this.stop ?? null;
+      case 'readMemory': {
+        const v = parseMemoryRef(k, String(a.memoryReference), Number(a.offset ?? 0));
+        const r = readMemory(k, v, Number(a.count ?? 0));
+        return { address: r.address, data: Buffer.from(r.data).toString('base64'), unreadableBytes: r.unreadable };
+      }
+      case 'writeMemory': {
+        const v = parseMemoryRef(k, String(a.memoryReference), Number(a.offset ?? 0));
+        const data = Buffer.from(String(a.data ?? ''), 'base64');
+        return { bytesWritten: writeMemory(k, v, data), offset: 0 };
+      }
+      case 'mappings':
+        return liveMappings(k);
+      case 'iommuTables':
+        return iommuTables(k, Number(a.max ?? 4096));
+      case 'cacheState':
+        return cacheState(k, Number(a.phys ?? 0), Number(a.length ?? 4096));
+      case 'findings':
+        return findingsSnapshot(k);
+      case 'timeline':
+        return timeline(k, Number(a.from ?? 0), a.to === undefined ? Infinity : Number(a.to), Number(a.max ?? 5000));
+      case 'dmaScope':
+        return dmaScope(k, this.lastEvent);
+      case 'setFilters':
+        return { errors: this.setFilters((a.filters as EventFilter[]) ?? []) };
+      case 'setFunctionBreakpoints':
+        this.setFunctionBreakpoints((a.names as string[]) ?? []);
+        return { ok: true };
+      default:
+        throw new Error(`unknown request ${name}`);
+    }
+  }
+
+  private post(m: WorkerToAdapter): void {
+    this.port.postMessage(m);
+  }
+}
