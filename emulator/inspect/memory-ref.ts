@@ -104,3 +104,32 @@ export function writeMemory(k: Kernel, v: MemoryView, data: Uint8Array): number 
   }
   return done;
 }
+
+/** The physical runs behind `len` bytes of a view now (for watchpoints); unreadable parts are left out. */
+export function physicalRuns(k: Kernel, v: MemoryView, len: number): { phys: number; len: number }[] {
+  const runs: { phys: number; len: number }[] = [];
+  for (let done = 0; done < len; ) {
+    const n = Math.min(len - done, PAGE - ((v.addr + done) % PAGE));
+    const r = resolve(k, v, v.addr + done);
+    if (r) {
+      const last = runs[runs.length - 1];
+      if (last && last.phys + last.len === r.phys) last.len += n;
+      else runs.push({ phys: r.phys, len: n });
+    }
+    done += n;
+  }
+  return runs;
+}
+
+/** Size of the allocation a CPU address points into (for a watchpoint on a buffer variable). */
+export function allocationSize(k: Kernel, v: MemoryView): number | undefined {
+  if (v.kind !== 'cpu') return undefined;
+  const t = k.as.translate(v.addr);
+  if (!t) return undefined;
+  const obj = k.kmalloc.objectAt(t.phys);
+  if (obj) return obj.size - (t.phys - obj.phys);
+  const area = k.vmalloc.areaAt(v.addr);
+  if (area) return area.size - (v.addr - area.kva);
+  const block = k.pages.blockAt(t.phys);
+  return block ? block.pages * PAGE - (t.phys - block.phys) : undefined;
+}

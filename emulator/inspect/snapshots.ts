@@ -18,6 +18,8 @@ export interface MappingRow {
   dma: string;
   size: number;
   cpuPhys: string[];
+  /** CPU virtual address of the buffer (linear map), when it has one. */
+  cpuVa?: string;
   owner: 'cpu' | 'device';
   bounce?: string;
   createdAt?: SourceLocation;
@@ -32,6 +34,7 @@ export function liveMappings(k: Kernel): MappingRow[] {
     dma: hex(e.dma),
     size: e.size,
     cpuPhys: e.cpu.map((c) => `${hex(c.phys)}+${c.len}`),
+    cpuVa: e.kva >= 0 ? `0x${k.as.va(e.kva).toString(16)}` : k.as.linearVa(e.cpu[0]?.phys ?? -1) >= 0 ? `0x${k.as.va(k.as.linearVa(e.cpu[0].phys)).toString(16)}` : undefined,
     owner: e.owner,
     bounce: e.bounce !== undefined ? hex(e.bounce) : undefined,
     createdAt: e.site?.location(),

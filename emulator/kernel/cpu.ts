@@ -25,6 +25,8 @@ export class Cpu {
   private scratch = new Uint8Array(8);
   private view = new DataView(this.scratch.buffer);
   listener?: CpuAccessListener;
+  /** A second observer of CPU accesses (debugger watchpoints), independent of the checker. */
+  watch?: CpuAccessListener;
   /** Memory accesses by the driver (for profiles). */
   accesses = 0;
 
@@ -40,6 +42,7 @@ export class Cpu {
       const n = Math.min(len, PAGE_SIZE - (kva % PAGE_SIZE));
       const t = this.translate(kva, false);
       this.listener?.(t.phys, n, false, kva);
+      this.watch?.(t.phys, n, false, kva);
       if (t.cached) this.cache.cpuRead(t.phys, dst, dstOff, n);
       else this.ram.read(t.phys, dst, dstOff, n);
       kva += n;
@@ -54,6 +57,7 @@ export class Cpu {
       const n = Math.min(len, PAGE_SIZE - (kva % PAGE_SIZE));
       const t = this.translate(kva, true);
       this.listener?.(t.phys, n, true, kva);
+      this.watch?.(t.phys, n, true, kva);
       if (t.cached) this.cache.cpuWrite(t.phys, src, srcOff, n);
       else this.ram.write(t.phys, src, srcOff, n);
       kva += n;

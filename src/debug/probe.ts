@@ -9,7 +9,8 @@ import type { MessagePort } from 'worker_threads';
 import type { Kernel } from '../../emulator/kernel/kernel';
 import { COHERENCY_FINDINGS } from '../../emulator/kernel/findings';
 import type { TraceEvent } from '../../emulator/trace/events';
-import { parseMemoryRef, readMemory, writeMemory } from '../../emulator/inspect/memory-ref';
+import { allocationSize, parseMemoryRef, physicalRuns, readMemory, viewAddress, writeMemory } from '../../emulator/inspect/memory-ref';
+import type { TransferTag } from '../../emulator/kernel/dma/debug';
 import { describeValue } from '../../emulator/inspect/values';
 import { cacheState, dmaScope, findingsSnapshot, iommuTables, liveMappings, timeline } from '../../emulator/inspect/snapshots';
 import type { EventFilter, StopInfo, WorkerToAdapter } from './protocol';
@@ -63,7 +64,16 @@ export function eventView(e: TraceEvent): { filters: string[]; view: Record<stri
   }
 }
 
+/** A data breakpoint: physical runs resolved when it was set, and which accesses stop. */
+interface Watch {
+  id: string;
+  label: string;
+  runs: { phys: number; len: number }[];
+  access: 'read' | 'write' | 'readWrite';
+}
+
 export class Probe {
+  private watches: Watch[] = [];
   private filters = new Map<string, ActiveFilter>();
   private functions = new Set<string>();
   private stop?: StopInfo;
@@ -74,7 +84,51 @@ export class Probe {
   constructor(
     private readonly k: Kernel,
     private readonly port: MessagePort,
-  ) {}
+  ) {
+    k.bus.listeners.push({
+      physAccess: (a, phys, len) => {
+        if (this.watches.length && !this.quiet) this.checkWatch(phys, len, a.write, `${a.port.device} (DMA)`, (a.tag as TransferTag | undefined)?.site?.location());
+      },
+    });
+  }
+
+  private cpuWatch = (phys: number, len: number, write: boolean): void => {
+    if (!this.quiet) this.checkWatch(phys, len, write, 'the CPU', undefined);
+  };
+
+  private checkWatch(phys: number, len: number, write: boolean, agent: string, site: StopInfo['site']): void {
+    for (const w of this.watches) {
+      if (w.access === 'read' && write) continue;
+      if (w.access === 'write' && !write) continue;
+      for (const r of w.runs) {
+        const s = Math.max(r.phys, phys);
+        const e = Math.min(r.phys + r.len, phys + len);
+        if (e <= s) continue;
+        this.pauseFor({ reason: 'data', description: `${agent} ${write ? 'wrote' : 'read'} ${e - s} byte${e - s === 1 ? '' : 's'} of ${w.label} (phys ${hex(s)}..${hex(e - 1)})`, site });
+        return;
+      }
+    }
+  }
+
+  /** Data breakpoints, by memory reference and length. Returns what each resolved to. */
+  setWatches(list: { dataId: string; accessType?: string }[]): { verified: boolean; message?: string }[] {
+    this.watches = [];
+    const out = list.map((d) => {
+      const m = /^(.*)#(\d+)$/.exec(d.dataId);
+      if (!m) return { verified: false, message: `malformed data breakpoint id "${d.dataId}"` };
+      try {
+        const v = parseMemoryRef(this.k, m[1]);
+        const runs = physicalRuns(this.k, v, Number(m[2]));
+        if (!runs.length) return { verified: false, message: `${m[1]} is not mapped to RAM now` };
+        this.watches.push({ id: d.dataId, label: `${viewAddress(v)} (${m[2]} bytes)`, runs, access: (d.accessType as Watch['access']) ?? 'write' });
+        return { verified: true };
+      } catch (e) {
+        return { verified: false, message: (e as Error).message };
+      }
+    });
+    this.k.cpu.watch = this.watches.length ? this.cpuWatch : undefined;
+    return out;
+  }
 
   setFilters(filters: EventFilter[]): string[] {
     const errors: string[] = [];
@@ -189,6 +243,16 @@ export class Probe {
         return dmaScope(k, this.lastEvent);
       case 'setFilters':
         return { errors: this.setFilters((a.filters as EventFilter[]) ?? []) };
+      case 'dataBreakpointInfo': {
+        const ref = String(a.memoryReference);
+        const v = parseMemoryRef(k, ref);
+        const bytes = Number(a.bytes ?? 0) || allocationSize(k, v) || 8;
+        const runs = physicalRuns(k, v, bytes);
+        if (!runs.length) return { dataId: null, description: `${ref} is not backed by RAM now` };
+        return { dataId: `${viewAddress(v)}#${bytes}`, description: `${viewAddress(v)}, ${bytes} bytes (device and CPU accesses)`, accessTypes: ['read', 'write', 'readWrite'], canPersist: false };
+      }
+      case 'setDataBreakpoints':
+        return { breakpoints: this.setWatches((a.breakpoints as { dataId: string; accessType?: string }[]) ?? []) };
       case 'setFunctionBreakpoints':
         this.setFunctionBreakpoints((a.names as string[]) ?? []);
         return { ok: true };

@@ -96,6 +96,8 @@ export class DebugRuntime extends EventEmitter {
   private paused?: { frames: CallFrame[]; async?: AsyncStack; reason: string; data?: RemoteObject & { uncaught?: boolean } };
   private frames: Frame[] = [];
   private handles = new Map<number, Handle>();
+  /** Memory references of the variables shown at this stop, by `${containerRef}:${name}` (data breakpoints on variables). */
+  private varMemory = new Map<string, string>();
   private nextHandle = 1;
   private breakpoints = new Map<string, { cdpIds: string[]; results: BreakpointResult[] }>();
   private bpIds = 1;
@@ -209,11 +211,21 @@ export class DebugRuntime extends EventEmitter {
     return results;
   }
 
+  /** DMA event breakpoints; conditions that do not parse are refused (with the reason) and left out. */
   async setEventFilters(filters: EventFilter[]): Promise<string[]> {
-    this.filters = filters;
-    if (!this.started) return [];
-    const r = await this.probe<{ errors: string[] }>('setFilters', { filters });
-    return r.errors;
+    const errors: string[] = [];
+    this.filters = filters.filter((f) => {
+      if (!f.condition?.trim()) return true;
+      try {
+        new Function('ev', `with (ev) { return (${f.condition}); }`);
+        return true;
+      } catch (e) {
+        errors.push(`${f.id}: condition "${f.condition}" does not parse: ${(e as Error).message}`);
+        return false;
+      }
+    });
+    if (this.started) errors.push(...(await this.probe<{ errors: string[] }>('setFilters', { filters: this.filters })).errors);
+    return errors;
   }
 
   async setExceptionFilters(uncaught: boolean, caught: boolean): Promise<void> {
@@ -274,6 +286,7 @@ export class DebugRuntime extends EventEmitter {
     this.paused = undefined;
     this.frames = [];
     this.handles.clear();
+    this.varMemory.clear();
     this.stopInfo = undefined;
     this.emit('continued');
   }
@@ -322,7 +335,9 @@ export class DebugRuntime extends EventEmitter {
     for (const p of r.result) {
       if (!p.value || p.name === '__proto__') continue;
       const evaluateName = h.kind === 'scope' ? p.name : h.evaluateName ? `${h.evaluateName}[${JSON.stringify(p.name)}]` : undefined;
-      vars.push(await this.render(p.name, p.value, evaluateName));
+      const v = await this.render(p.name, p.value, evaluateName);
+      if (v.memoryReference) this.varMemory.set(`${ref}:${v.name}`, v.memoryReference);
+      vars.push(v);
     }
     return vars;
   }
@@ -353,6 +368,18 @@ export class DebugRuntime extends EventEmitter {
       await this.cdp!.send('Runtime.callFunctionOn', { objectId: h.objectId, functionDeclaration: 'function(k, v) { this[k] = v; }', arguments: [{ value: name }, newValue] });
     } else throw new DebugError('this value cannot be changed');
     return this.render(name, ev.result, undefined);
+  }
+
+  /** What a data breakpoint on an address, or on a variable holding a buffer, would watch. */
+  async dataBreakpointInfo(name: string, variablesReference: number | undefined, asAddress: boolean, bytes: number | undefined): Promise<{ dataId: string | null; description: string; accessTypes?: string[] }> {
+    const memoryReference = asAddress ? name : this.varMemory.get(`${variablesReference}:${name}`);
+    if (!memoryReference) return { dataId: null, description: `${name} does not hold a buffer (only pointers and DMA buffers can be watched)` };
+    return this.probe('dataBreakpointInfo', { memoryReference, bytes });
+  }
+
+  async setDataBreakpoints(breakpoints: { dataId: string; accessType?: string }[]): Promise<{ verified: boolean; message?: string }[]> {
+    const r = await this.probe<{ breakpoints: { verified: boolean; message?: string }[] }>('setDataBreakpoints', { breakpoints });
+    return r.breakpoints;
   }
 
   async readMemory(memoryReference: string, offset: number, count: number): Promise<{ address: string; data: string; unreadableBytes: number }> {

@@ -62,6 +62,8 @@ export class DmaLabSession extends LoggingDebugSession {
       supportsExceptionFilterOptions: true,
       supportsTerminateRequest: true,
       supportsRestartRequest: true,
+      supportsDataBreakpoints: true,
+      supportsDataBreakpointBytes: true,
       exceptionBreakpointFilters: [
         ...EXCEPTION_FILTERS.map((f) => ({ filter: f.filter, label: f.label, description: f.description, default: f.default ?? false })),
         ...DMA_FILTERS.map((f) => ({
@@ -308,6 +310,26 @@ export class DmaLabSession extends LoggingDebugSession {
       this.sendResponse(response);
       this.sendEvent(new MemoryEvent(args.memoryReference, args.offset ?? 0, r.bytesWritten));
       this.sendEvent(new InvalidatedEvent(['variables']));
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  protected override async dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): Promise<void> {
+    try {
+      const r = await this.runtime().dataBreakpointInfo(args.name, args.variablesReference, !!args.asAddress, args.bytes);
+      response.body = { dataId: r.dataId, description: r.description, accessTypes: r.accessTypes as DebugProtocol.DataBreakpointAccessType[] | undefined, canPersist: false };
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  protected override async setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): Promise<void> {
+    try {
+      const r = await this.runtime().setDataBreakpoints((args.breakpoints ?? []).map((b) => ({ dataId: b.dataId, accessType: b.accessType })));
+      response.body = { breakpoints: r };
+      this.sendResponse(response);
     } catch (e) {
       this.fail(response, e);
     }
