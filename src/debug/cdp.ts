@@ -27,8 +27,10 @@ export class WorkerCdp extends EventEmitter {
   constructor() {
     super();
     this.session.connect();
-    this.session.on('NodeWorker.attachedToWorker', (m: { params: { sessionId: string; workerInfo: { workerId: string } } }) => {
-      if (Number(m.params.workerInfo.workerId) !== this.threadId || this.sessionId) return;
+    this.session.on('NodeWorker.attachedToWorker', (m: { params: { sessionId: string; workerInfo: { workerId: string; title?: string } } }) => {
+      // workerId numbers workers per session; Node titles a worker "[worker <threadId>]"
+      const thread = /\[worker (\d+)\]/.exec(m.params.workerInfo.title ?? '');
+      if ((thread ? Number(thread[1]) : Number(m.params.workerInfo.workerId)) !== this.threadId || this.sessionId) return;
       this.sessionId = m.params.sessionId;
       this.attached?.();
     });

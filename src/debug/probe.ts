@@ -170,6 +170,10 @@ export class Probe {
       this.post({ type: 'output', category: e.finding.severity === 'error' ? 'stderr' : 'console', text: `${e.finding.severity} [${e.finding.id}] ${e.finding.message}\n`, location: loc });
     }
     this.lastEvent = e;
+    if (e.kind === 'transfer-complete' && e.write && e.done > 0) {
+      // memory views of what the device wrote are out of date
+      this.post({ type: 'memory', memoryReference: `iova:${e.device}:${hex(e.bus)}`, count: e.done });
+    }
     if (this.quiet || this.filters.size === 0) return;
     const v = eventView(e);
     if (!v) return;

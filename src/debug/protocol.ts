@@ -23,6 +23,7 @@ export type WorkerToAdapter =
   | { type: 'bundle'; filename: string; url: string; entry: string; map: string }
   | { type: 'output'; category: 'console' | 'stdout' | 'stderr' | 'important'; text: string; location?: { file: string; line: number; column: number } }
   | { type: 'finding'; finding: Record<string, unknown> }
+  | { type: 'memory'; memoryReference: string; count: number }
   | { type: 'exit'; exitCode: number; error?: { message: string; location?: { file: string; line: number; column: number }; stack?: string } };
 
 export type AdapterToWorker = { type: 'go'; filters: EventFilter[]; functions: string[]; uncaught: boolean };

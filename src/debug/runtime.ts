@@ -145,6 +145,7 @@ export class DebugRuntime extends EventEmitter {
         bundleResolve();
       } else if (m.type === 'output') this.emit('output', m);
       else if (m.type === 'finding') this.emit('finding', m.finding);
+      else if (m.type === 'memory') this.emit('memory', m);
       else if (m.type === 'exit') {
         if (!this.map) bundleReject(new DebugError(m.error?.message ?? 'the run ended before the script was loaded'));
         this.finish(m.exitCode, m.error);

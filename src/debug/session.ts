@@ -47,6 +47,12 @@ export class DmaLabSession extends LoggingDebugSession {
     this.setDebuggerColumnsStartAt1(true);
   }
 
+  /** DAP says pathFormat defaults to "path"; some clients leave it out. */
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    if (request.command === 'initialize') request.arguments = { pathFormat: 'path', ...(request.arguments ?? {}) };
+    super.dispatchRequest(request);
+  }
+
   protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
     response.body = {
       supportsConfigurationDoneRequest: true,
@@ -139,6 +145,7 @@ export class DmaLabSession extends LoggingDebugSession {
       this.sendEvent(ev);
     });
     rt.on('finding', (f: unknown) => this.sendEvent(new Event('dmalab.finding', f)));
+    rt.on('memory', (m: { memoryReference: string; count: number }) => this.sendEvent(new MemoryEvent(m.memoryReference, 0, m.count)));
     rt.on('exit', (code: number) => {
       if (this.terminated) return;
       this.terminated = true;
@@ -369,8 +376,9 @@ export class DmaLabSession extends LoggingDebugSession {
       this.terminated = false;
       this.configured = new Deferred();
       await this.startRuntime(this.launchConfig(launch));
-      this.configured.resolve();
+      // the client configures the new run (breakpoints, filters) before it starts
       this.sendEvent(new InitializedEvent());
+      await this.configured.promise;
       await this.rt!.start();
       this.sendResponse(response);
     } catch (e) {
