@@ -6,17 +6,90 @@
  * the stretch between the script's "bench:begin" and "bench:end" log lines (wall clock stays out
  * of the scripts and out of the tests).
  */
+import * as fs from 'fs';
+import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { runScript } from '../emulator/runner/run';
 import { packageRoot } from '../emulator/runner/package-root';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import { servePort } from '../src/debug/server';
+import { DMA_FILTERS } from '../src/debug/protocol';
+import type { Server } from 'net';
+
+let adapter: { server: Server; port: number } | undefined;
+
+/** The adapter as VS Code's inline factory would run it: in this process, one session per client. */
+async function dapClient(): Promise<DebugClient> {
+  if (!adapter) {
+    let server!: Server;
+    const port = await new Promise<number>((resolve) => (server = servePort(0, resolve)));
+    adapter = { server, port };
+  }
+  const dc = new DebugClient('node', 'unused', 'dmalab');
+  dc.defaultTimeout = 60000;
+  await dc.start(adapter.port);
+  return dc;
+}
+
+/** Launch the dad example with a breakpoint at its read path; time to the first stop, then step round trips. */
+async function debugLatency(): Promise<{ firstStop: number; step: number }> {
+  const dad = path.join(packageRoot(), 'examples', 'dad.ts');
+  const line = fs.readFileSync(dad, 'utf8').split('\n').findIndex((l: string) => l.includes('count = Math.min(count, DAD_BLOCK);')) + 1;
+  const dc = await dapClient();
+  const t0 = performance.now();
+  const stopped = dc.waitForEvent('stopped');
+  const initialized = dc.waitForEvent('initialized');
+  const launched = dc.launch({ program: dad, platform: 'arm64-smmu-noncoherent' });
+  await initialized;
+  await dc.setBreakpointsRequest({ source: { path: dad }, breakpoints: [{ line }] });
+  await dc.configurationDoneRequest();
+  await launched;
+  await stopped;
+  const firstStop = performance.now() - t0;
+  await dc.setBreakpointsRequest({ source: { path: dad }, breakpoints: [] });
+  const steps: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    const t = performance.now();
+    const s = dc.waitForEvent('stopped');
+    await dc.nextRequest({ threadId: 1 });
+    await s;
+    await dc.stackTraceRequest({ threadId: 1 });
+    steps.push(performance.now() - t);
+  }
+  await dc.stop();
+  return { firstStop, step: median(steps) };
+}
+
+/** Wall time between the script's bench:begin and bench:end output lines, run under the debugger. */
+async function debugRun(script: string, platform: string, filters: boolean): Promise<number> {
+  const dc = await dapClient();
+  let begin = 0;
+  let end = 0;
+  dc.on('output', (e) => {
+    const text = String(e.body.output);
+    if (text.includes('bench:begin')) begin = performance.now();
+    if (text.includes('bench:end')) end = performance.now();
+  });
+  const exited = dc.waitForEvent('exited');
+  const initialized = dc.waitForEvent('initialized');
+  const launched = dc.launch({ program: path.join(packageRoot(), 'bench', 'scripts', script), platform });
+  await initialized;
+  if (filters) await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: DMA_FILTERS.map((f) => ({ filterId: f.filter, condition: 'size < 0' })) });
+  await dc.configurationDoneRequest();
+  await launched;
+  await exited;
+  await dc.stop();
+  if (!end) throw new Error(`${script} under the debugger did not finish`);
+  return end - begin;
+}
 
 interface Measure {
   ms: number;
   count: number;
 }
 
-async function timeScript(script: string, platform: string, checks = true): Promise<Measure> {
+async function timeScript(script: string, platform: string, checks = true, record = false): Promise<Measure> {
   let begin = 0;
   let end = 0;
   let count = 0;
@@ -33,7 +106,7 @@ async function timeScript(script: string, platform: string, checks = true): Prom
           count = Number(e.text.split(' ')[1]);
         }
       });
-      k.trace.record = false;
+      k.trace.record = record;
     },
   });
   if (r.exitCode !== 0 || !end) throw new Error(`bench script ${script} on ${platform} failed: ${r.error?.message ?? r.findings.map((f) => f.id).join(', ')}`);
@@ -90,7 +163,21 @@ interface Row {
   note: string;
 }
 
+/** One timed run in a new process, as `dmalab run` would start (see --cold-run below). */
+function coldCli(script: string, platform: string): number {
+  const r = spawnSync(process.execPath, [__filename, '--cold-run', script, platform], { encoding: 'utf8' });
+  const m = /cold-ms (\d+(?:\.\d+)?)/.exec(r.stdout);
+  if (!m) throw new Error(`cold run of ${script} failed: ${r.stderr || r.stdout}`);
+  return Number(m[1]);
+}
+
 async function main(): Promise<void> {
+  const cold = process.argv.indexOf('--cold-run');
+  if (cold >= 0) {
+    const m = await timeScript(process.argv[cold + 1], process.argv[cold + 2], true, true);
+    process.stdout.write(`cold-ms ${m.ms}\n`);
+    return;
+  }
   const json = process.argv.includes('--json');
   const rows: Row[] = [];
   const memcpy = memcpyMBps(64 << 20);
@@ -99,6 +186,10 @@ async function main(): Promise<void> {
   const bulk = await best(3, () => timeScript('dad-bulk.ts', 'arm64-smmu-noncoherent'), (m) => m.ms);
   const bulkMBps = bulk.count / 1e6 / (bulk.ms / 1000);
   rows.push({ name: 'dma_bulk_vs_memcpy', value: bulkMBps / memcpy, unit: 'ratio', target: '>= 0.5', ok: bulkMBps / memcpy >= 0.5, note: `${bulkMBps.toFixed(0)} MB/s emulated dad RD through the SMMU vs Buffer.copy ${memcpy.toFixed(0)} MB/s` });
+
+  const copy = await best(3, () => timeScript('dmaengine-memcpy.ts', 'x86-64-vtd'), (m) => m.ms);
+  const copyMBps = copy.count / 1e6 / (copy.ms / 1000);
+  rows.push({ name: 'dmaengine_memcpy_vs_memcpy', value: copyMBps / memcpy, unit: 'ratio', target: '>= 0.5', ok: copyMBps / memcpy >= 0.5, note: `${copyMBps.toFixed(0)} MB/s of dmatest-style dmaengine memcpys (256 MiB in 4 MiB copies, I/OAT-like engine behind VT-d) vs Buffer.copy ${memcpy.toFixed(0)} MB/s` });
 
   const iommu = await best(3, () => timeScript('map-unmap.ts', 'x86-64-vtd'), (m) => m.ms);
   const iommuRate = iommu.count / (iommu.ms / 1000);
@@ -120,6 +211,18 @@ async function main(): Promise<void> {
   const off = await best(3, () => timeScript('dad-reads.ts', 'arm64-smmu-noncoherent', false), (m) => m.ms);
   rows.push({ name: 'checks_on_vs_off', value: on.ms / off.ms, unit: 'ratio', target: '<= 2.0', ok: on.ms / off.ms <= 2.0, note: `${on.count} dad reads of 4 KiB checked byte by byte: ${on.ms.toFixed(0)} ms vs ${off.ms.toFixed(0)} ms` });
 
+  const lat = await best(3, debugLatency, (x) => x.firstStop);
+  rows.push({ name: 'launch_to_first_stop_ms', value: lat.firstStop, unit: 'ms', target: '<= 1000', ok: lat.firstStop <= 1000, note: 'launch → breakpoint in dad.ts read path (worker start, bundle, boot, probe, first read)' });
+  const stepMs = median([lat.step, (await debugLatency()).step, (await debugLatency()).step]);
+  rows.push({ name: 'step_roundtrip_ms', value: stepMs, unit: 'ms', target: '<= 50', ok: stepMs <= 50, note: 'next → stopped → stackTrace, median' });
+  // the CLI as users run it: a fresh process (cold JIT, like the debugger's fresh worker), every event recorded
+  const cli = median([coldCli('dad-reads.ts', 'arm64-smmu-noncoherent'), coldCli('dad-reads.ts', 'arm64-smmu-noncoherent'), coldCli('dad-reads.ts', 'arm64-smmu-noncoherent')]);
+  const dbgPlain = median([await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', false), await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', false), await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', false)]);
+  rows.push({ name: 'events_no_breakpoints_vs_cli', value: dbgPlain / cli, unit: 'ratio', target: '<= 1.1', ok: dbgPlain / cli <= 1.1, note: `dad-reads under the debugger, no breakpoints: ${dbgPlain.toFixed(0)} ms vs a fresh CLI process ${cli.toFixed(0)} ms` });
+  const dbgFilters = median([await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', true), await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', true), await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', true)]);
+  rows.push({ name: 'events_filters_unmatched_vs_cli', value: dbgFilters / cli, unit: 'ratio', target: '<= 1.5', ok: dbgFilters / cli <= 1.5, note: `every DMA filter on, condition never true: ${dbgFilters.toFixed(0)} ms` });
+  adapter?.server.close();
+
   if (json) {
     process.stdout.write(JSON.stringify({ baseline: { memcpy_MBps: memcpy, map_ops_per_s: mapOps }, results: Object.fromEntries(rows.map((r) => [r.name, { value: r.value, unit: r.unit, target: r.target, ok: r.ok, note: r.note }])) }, null, 2) + '\n');
     return;
@@ -130,7 +233,7 @@ async function main(): Promise<void> {
   for (const r of rows) process.stdout.write(`${r.name.padEnd(36)} ${fmt(r.value).padStart(12)} ${r.unit.padEnd(8)} ${r.target.padEnd(10)} ${r.ok ? 'yes' : 'NO '} ${r.note}\n`);
 }
 
-main().catch((e) => {
+main().then(() => process.exit(process.exitCode ?? 0)).catch((e) => {
   process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
   process.exitCode = 1;
 });

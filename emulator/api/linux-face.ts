@@ -4,6 +4,7 @@
  */
 import * as linux from './linux/index';
 import * as devices from './devices/index';
+import * as ddi from './ddi/index';
 import { get_jiffies } from './linux/sched';
 
 /** Called before every API function a script calls, when a debugger watches calls by name. */
@@ -32,6 +33,7 @@ export function apiModules(hook?: CallHook): Record<string, object> {
   return {
     'dmalab/linux': face(linux, (o) => Object.defineProperty(o, 'jiffies', { get: get_jiffies, enumerable: true }), hook),
     'dmalab/devices': face(devices, () => undefined),
+    'dmalab/ddi': face(ddi, () => undefined, hook),
   };
 }
 

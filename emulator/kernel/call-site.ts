@@ -16,6 +16,13 @@ export function setFrameResolver(r: FrameResolver | undefined): void {
 
 const FRAMES = 16;
 
+/** Frames between an API function and the script: 1, or 2 when the API faces are wrapped (debugger hooks). */
+let callerDepth = 1;
+
+export function setCallerDepth(n: number): void {
+  callerDepth = n;
+}
+
 export class CallSite {
   private resolved: SourceLocation | null | undefined;
 
@@ -66,7 +73,7 @@ export function captureSite(): CallSite {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export function captureCaller(apiFn: Function): CallSite {
   const saved = Error.stackTraceLimit;
-  Error.stackTraceLimit = 1;
+  Error.stackTraceLimit = callerDepth;
   const holder: { stack?: unknown } = {};
   Error.captureStackTrace(holder, apiFn);
   Error.stackTraceLimit = saved;

@@ -30,6 +30,7 @@ import { CoherentPool } from './dma/coherent-pool';
 import type { DmaEnv } from './dma/env';
 import { DriverCore } from './driver-core';
 import { CharDevices } from './chardev';
+import { DmaEngine } from './dmaengine/core';
 
 export interface KernelOptions {
   seed: number;
@@ -57,6 +58,7 @@ export class Kernel {
   readonly waits: Waits;
   readonly drivers: DriverCore;
   readonly chardev: CharDevices;
+  readonly dmaengine: DmaEngine;
   readonly devices: Device[] = [];
   readonly findings: Finding[] = [];
   private seen = new Map<string, Finding>();
@@ -137,6 +139,8 @@ export class Kernel {
     this.drivers = new DriverCore(this);
     this.chardev = new CharDevices(this);
     this.swiotlb = this.boot();
+    this.dmaengine = new DmaEngine(this);
+    this.dmaengine.probeBuiltin();
   }
 
   get now(): number {
@@ -219,7 +223,7 @@ export class Kernel {
 
   private transferStart(desc: DeviceDesc, label: string, bus: number, size: number, write: boolean): TransferTag & { bus: number; size: number; write: boolean } {
     const device = this.deviceOf(desc)!;
-    const tag = { device, id: this.transferIds++, label, site: this.here(), t: this.now, bus, size, write };
+    const tag = { device, id: this.transferIds++, label, site: this.dmaengine.transferSite(device, bus) ?? this.here(), t: this.now, bus, size, write };
     this.emit({ kind: 'transfer-start', t: this.now, device: desc.name, id: tag.id, bus, size, write, label, site: tag.site });
     return tag;
   }

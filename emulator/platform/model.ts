@@ -59,6 +59,22 @@ export interface DeviceDesc {
   restrictedPool?: ReservedRegion;
   /** A `dmalab,` knob as a u32, or the default. */
   knob(name: string, dflt: number): number;
+  /** `dmas` specifiers in order (Linux's of_dma request path reads these); [] when absent. */
+  dmas: DmaSpec[];
+  /** `dma-names`, in order; [] when absent. */
+  dmaNames: string[];
+}
+
+/** One `dmas` entry: a phandle to a DMA controller and its `#dma-cells` arguments. */
+export interface DmaSpec {
+  /** Position in `dmas` (what `dma-names` index i names). */
+  index: number;
+  /** The controller node; undefined for an empty (phandle 0) or unparsable entry. */
+  controller?: DtNode;
+  /** The specifier cells after the phandle. */
+  args: number[];
+  /** Where the entry is written (its phandle reference). */
+  range: Range;
 }
 
 export interface Platform {
@@ -84,6 +100,8 @@ export interface Platform {
 export const DEVICE_KNOBS: Record<string, { min: number; max: number; doc: string }> = {
   'dmalab,dma-bits': { min: 1, max: 64, doc: 'address bits the device drives on the bus' },
   'dmalab,bandwidth': { min: 1, max: 1_000_000, doc: 'DMA bandwidth of the device, MB/s' },
+  'dmalab,baud': { min: 300, max: 100_000_000, doc: 'serial line rate of a dmalab,uart, bits/s' },
+  'dmalab,rx-bytes': { min: 0, max: 1 << 24, doc: 'bytes the far end of a dmalab,uart line sends once the receiver is ready' },
 };
 
 /** Compatibles that describe infrastructure rather than a device model. */
@@ -285,6 +303,7 @@ export function buildPlatform(tree: DeviceTree, file: string, name: string, opts
       memoryRegion,
       restrictedPool,
       knob: (k, d) => knobs.get(k) ?? d,
+      ...dmasOf(n, tree, error),
     };
   }
 
@@ -435,6 +454,58 @@ function dmaRangesOf(n: DtNode, error: ErrorFn): { ranges: DmaRange[]; limit: nu
   if (identity) return { ranges: [], limit: Infinity };
   const limit = windows.reduce((m, w) => Math.max(m, w.bus + w.size), 0);
   return { ranges: windows, limit };
+}
+
+/**
+ * `dmas` / `dma-names` as of_parse_phandle_with_args(np, "dmas", "#dma-cells", i) reads them:
+ * each entry is a phandle and as many cells as the target's `#dma-cells`; a phandle of 0 is an
+ * empty entry. Broken entries are errors at their position; later entries cannot be parsed.
+ */
+function dmasOf(n: DtNode, tree: DeviceTree, error: ErrorFn): { dmas: DmaSpec[]; dmaNames: string[] } {
+  const p = n.properties.get('dmas');
+  const np = n.properties.get('dma-names');
+  const dmaNames = np ? np.strings() : [];
+  const dmas: DmaSpec[] = [];
+  if (!p) {
+    if (np) error(np.range, `dma-names of ${n.path} without a dmas property`, 'warning');
+    return { dmas, dmaNames };
+  }
+  const cells = p.cells();
+  if (p.bytes.length % 4 !== 0) error(p.range, `dmas of ${n.path} must be a list of cells (<&controller args...>)`);
+  let parsed = true;
+  for (let i = 0; i < cells.length; ) {
+    const ref = p.refs.find((r) => r.kind === 'phandle' && r.offset === i * 4);
+    const range = ref?.range ?? p.range;
+    const index = dmas.length;
+    if (cells[i] === 0) {
+      dmas.push({ index, args: [], range });
+      i++;
+      continue;
+    }
+    const target = ref?.node ?? tree.byPhandle(cells[i]);
+    if (!target) {
+      error(range, `dmas of ${n.path}: entry ${index}: cell ${i} (0x${cells[i].toString(16)}) is not a phandle to a node`);
+      parsed = false;
+      break;
+    }
+    const dc = target.properties.get('#dma-cells');
+    if (!dc || dc.bytes.length !== 4) {
+      error(range, `dmas of ${n.path}: entry ${index} points at ${target.path}, which has no #dma-cells (not a DMA controller)`);
+      parsed = false;
+      break;
+    }
+    const count = dc.u32();
+    if (i + 1 + count > cells.length) {
+      error(range, `dmas of ${n.path}: entry ${index} needs ${count} cells after the phandle (#dma-cells of ${target.path}), found ${cells.length - i - 1}`);
+      parsed = false;
+      break;
+    }
+    dmas.push({ index, controller: target, args: cells.slice(i + 1, i + 1 + count), range });
+    i += 1 + count;
+  }
+  if (!np) error(p.range, `dmas of ${n.path} without dma-names: dma_request_chan() finds channels by name`, 'warning');
+  else if (parsed && dmaNames.length !== dmas.length) error(np.range, `dma-names of ${n.path} has ${dmaNames.length} name${dmaNames.length === 1 ? '' : 's'} for ${dmas.length} dmas entr${dmas.length === 1 ? 'y' : 'ies'}`);
+  return { dmas, dmaNames };
 }
 
 function irqsOf(n: DtNode, tree: DeviceTree, error: ErrorFn): DeviceIrq[] {

@@ -9,12 +9,13 @@ import * as vm from 'vm';
 import { createRequire } from 'module';
 import { Kernel } from '../kernel/kernel';
 import { KernelOops } from '../kernel/cpu';
-import { setFrameResolver } from '../kernel/call-site';
+import { setCallerDepth, setFrameResolver } from '../kernel/call-site';
 import type { Finding, SourceLocation } from '../kernel/findings';
 import type { Platform } from '../platform/model';
 import { API_MODULES } from '../api/linux-face';
 import { bindKernel } from '../api/current';
 import { PLATFORM_DRIVER, PlatformDriver } from '../api/linux/driver';
+import { asPlatformDriver } from '../api/ddi/adapter';
 import { Bundle, bundleScript, mapStack, ScriptCompileError, scriptFrame } from './bundle';
 import { loadPlatform, PlatformError, DEFAULT_PLATFORM } from './platforms';
 import { makeSys, Sys } from './sys';
@@ -138,6 +139,8 @@ export async function runScript(opts: RunOptions): Promise<RunResult> {
 
   const k = new Kernel(platform, { seed: opts.seed ?? 1, checks: opts.checks ?? true });
   setFrameResolver((frames) => scriptFrame(bundle, frames));
+  // hooked API faces (the debugger's) put a wrapper frame between the script and the API function
+  setCallerDepth(opts.modules ? 2 : 1);
   bindKernel(k);
   opts.onKernel?.(k);
   const rejections: unknown[] = [];
@@ -164,7 +167,6 @@ export async function runScript(opts: RunOptions): Promise<RunResult> {
     const modules = opts.modules ?? API_MODULES;
     const req = (id: string): unknown => {
       if (id in modules) return modules[id];
-      if (id === 'dmalab/ddi') throw new Error(`'dmalab/ddi' is not available in this version of DMA Lab`);
       return userRequire(id);
     };
     if (opts.beforeLoad) await opts.beforeLoad(bundle, k);
@@ -174,9 +176,10 @@ export async function runScript(opts: RunOptions): Promise<RunResult> {
     } catch (e) {
       return scriptError('load', e);
     }
-    const driver = (mod.exports.default ?? mod.exports.driver) as PlatformDriver | undefined;
+    // a ddi_driver(...) is bound like a platform driver: attach as probe, detach as remove
+    const driver = asPlatformDriver(mod.exports.default ?? mod.exports.driver) as PlatformDriver | undefined;
     if (!driver || !(driver as unknown as Record<symbol, unknown>)[PLATFORM_DRIVER]) {
-      return fail('load', `${opts.script}: the default export must be a driver: \`export default platform_driver({ name, of_match_table, probe, remove })\``, { file: bundle.entry, line: 1, column: 1 }, platform, k);
+      return fail('load', `${opts.script}: the default export must be a driver: \`export default platform_driver({ name, of_match_table, probe, remove })\` or \`export default ddi_driver({ name, compatible, attach, detach })\``, { file: bundle.entry, line: 1, column: 1 }, platform, k);
     }
     const devices = k.drivers.match(driver);
     if (devices.length === 0) {
@@ -213,6 +216,7 @@ export async function runScript(opts: RunOptions): Promise<RunResult> {
       if (bad) return bad === 'error' && r.status === 'error' ? scriptError('remove', r.error) : fail('remove', bad, waitSite(k), platform, k);
     }
     if (rejections.length) return scriptError('remove', rejections[0]);
+    k.dmaengine.afterRemove();
     const exitCode = k.findings.some((f) => f.severity === 'error') ? 1 : 0;
     return { exitCode, platform, kernel: k, findings: k.findings, endTime: k.now };
   } finally {
@@ -226,7 +230,7 @@ function settledProblem(r: Settled<unknown>, what: string, k: Kernel): string | 
   if (r.status === 'ok') return undefined;
   if (r.status === 'error') return 'error';
   const waits = [...k.waits.pending].map((w) => `${w.what}${w.site?.location() ? ` at ${w.site}` : ''}`);
-  if (r.status === 'hung') return `${what} never finished: it waits (${waits.join('; ') || 'on a promise the kernel does not know'}) and no hardware event is pending, so nothing can ever wake it`;
+  if (r.status === 'hung') return `${what} never finished: it waits (${waits.join('; ') || 'on a promise the kernel does not know'}) and no hardware event is pending, so nothing can ever wake it${k.dmaengine.hung()}`;
   return `${what} did not finish within the virtual-time limit (${(k.now / 1e9).toFixed(3)} s)${waits.length ? `; waiting in ${waits.join('; ')}` : ''}`;
 }
 

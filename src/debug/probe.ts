@@ -18,7 +18,7 @@ import type { EventFilter, StopInfo, WorkerToAdapter } from './protocol';
 /** The one place the debugger pauses the worker: a script of its own, so it is never blackboxed. */
 const pause = vm.compileFunction('debugger;', [], { filename: 'dmalab:breakpoint' }) as () => void;
 
-type Condition = (ev: Record<string, unknown>) => unknown;
+type Condition = (...fields: unknown[]) => unknown;
 
 interface ActiveFilter {
   id: string;
@@ -31,6 +31,23 @@ const shortDir = (d: string) => d.replace(/^DMA_/, '');
 const base = (node: string) => node.split('@')[0];
 
 /** What a trace event means to event breakpoints: its filter, the fields a condition sees, its description. */
+/** Names a condition can use, in a fixed order (conditions compile to functions of these). */
+export const EVENT_FIELDS = ['kind', 'device', 'node', 't', 'api', 'dma', 'iova', 'phys', 'size', 'dir', 'bounced', 'forCpu', 'free', 'bus', 'write', 'ok', 'done', 'label', 'line', 'irq', 'reason', 'orig', 'slot', 'id', 'severity', 'message'] as const;
+
+/** Filter ids a trace event kind can match (findings are decided per finding). */
+const KIND_FILTERS: Partial<Record<TraceEvent['kind'], string[]>> = {
+  'dma-map': ['dma-map'],
+  'dma-unmap': ['dma-unmap'],
+  'dma-sync': ['dma-sync'],
+  'dma-alloc': ['dma-alloc'],
+  'transfer-start': ['transfer-start'],
+  'transfer-complete': ['transfer-complete'],
+  interrupt: ['interrupt'],
+  'iommu-fault': ['iommu-fault'],
+  bounce: ['bounce'],
+  finding: ['dma-api-error', 'coherency'],
+};
+
 export function eventView(e: TraceEvent): { filters: string[]; view: Record<string, unknown>; description: string } | undefined {
   const common = { kind: e.kind, device: base(e.device), node: e.device, t: e.t };
   switch (e.kind) {
@@ -137,8 +154,8 @@ export class Probe {
       let test: Condition | undefined;
       if (f.condition && f.condition.trim()) {
         try {
-          // sloppy-mode `with` gives conditions the event's fields as plain names
-          test = new Function('ev', `with (ev) { return (${f.condition}); }`) as Condition;
+          // the event's fields are the function's parameters, so a condition reads them as plain names
+          test = new Function(...EVENT_FIELDS, `return (${f.condition});`) as Condition;
         } catch (e) {
           errors.push(`${f.id}: condition "${f.condition}" does not parse: ${(e as Error).message}`);
           continue;
@@ -170,11 +187,10 @@ export class Probe {
       this.post({ type: 'output', category: e.finding.severity === 'error' ? 'stderr' : 'console', text: `${e.finding.severity} [${e.finding.id}] ${e.finding.message}\n`, location: loc });
     }
     this.lastEvent = e;
-    if (e.kind === 'transfer-complete' && e.write && e.done > 0) {
-      // memory views of what the device wrote are out of date
-      this.post({ type: 'memory', memoryReference: `iova:${e.device}:${hex(e.bus)}`, count: e.done });
-    }
+    if (e.kind === 'transfer-complete' && e.write && e.done > 0) this.deviceWrote(`iova:${e.device}:${hex(e.bus)}`, e.done);
     if (this.quiet || this.filters.size === 0) return;
+    const candidates = KIND_FILTERS[e.kind];
+    if (!candidates || !candidates.some((id) => this.filters.has(id))) return;
     const v = eventView(e);
     if (!v) return;
     for (const id of v.filters) {
@@ -183,7 +199,7 @@ export class Probe {
       if (f.test) {
         let hit: unknown;
         try {
-          hit = f.test(v.view);
+          hit = f.test(...EVENT_FIELDS.map((k) => v.view[k]));
         } catch (err) {
           this.post({ type: 'output', category: 'stderr', text: `breakpoint ${id}: condition "${f.source}" failed: ${(err as Error).message}\n` });
           continue;
@@ -195,8 +211,26 @@ export class Probe {
     }
   };
 
+  /** Device writes not yet announced: memory views of them are out of date. */
+  private dirty = new Map<string, number>();
+  private lastFlush = 0;
+
+  private deviceWrote(ref: string, count: number): void {
+    this.dirty.set(ref, Math.max(this.dirty.get(ref) ?? 0, count));
+    const now = Date.now();
+    if (now - this.lastFlush >= 100) this.flushMemory(now);
+  }
+
+  /** Announce coalesced device writes (at most every 100 ms while running, and at every stop). */
+  flushMemory(now = Date.now()): void {
+    this.lastFlush = now;
+    for (const [memoryReference, count] of this.dirty) this.post({ type: 'memory', memoryReference, count });
+    this.dirty.clear();
+  }
+
   /** Stop the worker here (the adapter sees a `debugger` pause and asks for this info). */
   pauseFor(info: StopInfo): void {
+    this.flushMemory();
     this.stop = info;
     pause();
     this.stop = undefined;

@@ -10,6 +10,8 @@ export interface LaunchConfig {
   seed: number;
   stopOnEntry: boolean;
   showEmulatorFrames: boolean;
+  /** Show the await chain in stacks (V8 async stack traces; slows the run). */
+  asyncStackTraces: boolean;
   trace?: string;
 }
 

@@ -22,6 +22,7 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
   seed?: number;
   trace?: string;
   showEmulatorFrames?: boolean;
+  asyncStackTraces?: boolean;
   cwd?: string;
 }
 
@@ -120,6 +121,7 @@ export class DmaLabSession extends LoggingDebugSession {
       seed,
       stopOnEntry: !!args.stopOnEntry,
       showEmulatorFrames: !!args.showEmulatorFrames,
+      asyncStackTraces: !!args.asyncStackTraces,
       trace: args.trace ? path.resolve(args.cwd ?? process.cwd(), args.trace) : undefined,
     };
   }

@@ -58,6 +58,7 @@ async function main(): Promise<void> {
       uncaught = go.uncaught;
     },
   });
+  probe?.flushMemory();
   if (cfg.trace && r.kernel) fs.writeFileSync(cfg.trace, JSON.stringify(toChromeTrace(r.kernel.trace.events, `dmalab debug ${cfg.program}`)));
   const summary = r.findings.length
     ? `${r.findings.filter((f) => f.severity === 'error').length} DMA-API error(s), ${r.findings.filter((f) => f.severity !== 'error').length} warning(s)`

@@ -10,8 +10,8 @@ import { readHeader } from '../helpers/example-header';
 const dir = path.join(__dirname, '..', '..', 'examples', 'bugs');
 const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.ts')) : [];
 
-/** Ids that belong to later work (dmaengine, DDI): not expected yet. */
-const LATER = new Set<string>(['dmaengine-not-issued', 'dmaengine-desc-reuse', 'ddi-bind-inuse', 'ddi-sync-out-of-window', 'ddi-free-bound-handle']);
+/** Ids that belong to later work: not expected yet (none left). */
+const LATER = new Set<string>([]);
 
 describe('bug examples', () => {
   it('every finding id in scope has a bug example', () => {

@@ -10,6 +10,7 @@ export * from './memory';
 export * from './dma';
 export * from './scatterlist';
 export * from './sched';
+export * from './dmaengine';
 
 /**
  * `jiffies`: the tick counter (HZ per second of virtual time). Read it as a variable; it advances
