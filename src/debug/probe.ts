@@ -229,9 +229,11 @@ export class Probe {
   }
 
   /** Stop the worker here (the adapter sees a `debugger` pause and asks for this info). */
+  private stopSeq = 0;
+
   pauseFor(info: StopInfo): void {
     this.flushMemory();
-    this.stop = info;
+    this.stop = { ...info, seq: ++this.stopSeq };
     pause();
     this.stop = undefined;
   }

@@ -33,6 +33,8 @@ export type AdapterToWorker = { type: 'go'; filters: EventFilter[]; functions: s
 /** What the worker says about the pause it caused (read with `__dmalab.call('takeStop')`). */
 export interface StopInfo {
   reason: 'event' | 'function' | 'exception' | 'data';
+  /** Increases with every stop the probe makes (tells a new stop from the one being stepped out of). */
+  seq?: number;
   filter?: string;
   description: string;
   /** The script line behind a hardware event, shown as the top frame when no script frame is on the stack. */

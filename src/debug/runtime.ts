@@ -113,6 +113,8 @@ export class DebugRuntime extends EventEmitter {
   private stopInfo?: StopInfo;
   private bundleReady?: Promise<void>;
   private lastAction: 'continue' | 'step' | 'pause' = 'continue';
+  private autoStep?: string;
+  private lastStopSeq?: number;
 
   constructor(private readonly workerFile: string) {
     super();
@@ -289,10 +291,14 @@ export class DebugRuntime extends EventEmitter {
   private async resumeWith(method: string): Promise<void> {
     if (!this.paused) return;
     this.lastAction = method === 'Debugger.resume' ? 'continue' : 'step';
-    // from a stop the probe or a hardware event caused, stepping means "back to the script"
+    // from a stop the probe or a hardware event caused: "step over/out" means back to the script's
+    // caller; "step into" runs to the next script statement (an interrupt's handler, say)
     const inside = this.stopInfo && this.frames[0]?.v8Index !== 0;
+    const sent = inside && (method === 'Debugger.stepOver' || method === 'Debugger.stepOut') ? 'Debugger.stepOut' : method;
+    // a step that starts in the probe's pause script keeps going until it reaches the script
+    this.autoStep = inside && sent !== 'Debugger.resume' ? sent : undefined;
     this.clearPause();
-    await this.cdp?.send(inside && method !== 'Debugger.resume' ? 'Debugger.stepOut' : method);
+    await this.cdp?.send(sent);
   }
 
   private clearPause(): void {
@@ -503,6 +509,15 @@ export class DebugRuntime extends EventEmitter {
       await this.cdp?.send('Debugger.resume');
       return;
     }
+    let fresh: StopInfo | undefined;
+    if (this.autoStep && this.scripts.get(p.callFrames[0]?.location.scriptId) === 'dmalab:breakpoint' && !p.hitBreakpoints?.length) {
+      fresh = (await this.probe<StopInfo | null>('takeStop')) ?? undefined;
+      if (!fresh || fresh.seq === this.lastStopSeq) {
+        await this.cdp?.send(this.autoStep);
+        return;
+      }
+    }
+    this.autoStep = undefined;
     this.paused = { frames: p.callFrames, async: p.asyncStackTrace, reason: p.reason, data: p.data };
     this.handles.clear();
     let stop: StopEvent;
@@ -533,7 +548,8 @@ export class DebugRuntime extends EventEmitter {
       const text = p.data?.description?.split('\n')[0] ?? 'exception';
       stop = { reason: 'exception', description: `Paused on exception`, text };
     } else if (p.reason === 'other' && this.scripts.get(p.callFrames[0]?.location.scriptId) === 'dmalab:breakpoint') {
-      this.stopInfo = await this.probe<StopInfo | null>('takeStop').then((x) => x ?? undefined);
+      this.stopInfo = fresh ?? (await this.probe<StopInfo | null>('takeStop').then((x) => x ?? undefined));
+      this.lastStopSeq = this.stopInfo?.seq;
       const info = this.stopInfo;
       if (info?.reason === 'function') stop = { reason: 'function breakpoint', description: `Paused at ${info.description}` };
       else if (info?.reason === 'data') stop = { reason: 'data breakpoint', description: info.description };
