@@ -108,3 +108,39 @@ describe('debug adapter: stdio transport', () => {
     assert.ok(init.body!.exceptionBreakpointFilters!.some((f) => f.filter === 'dma-map'));
   });
 });
+
+describe('debug adapter: conditions, caught errors, async stacks', function () {
+  let a: Adapter;
+  beforeEach(async () => (a = await startAdapter()));
+  afterEach(async () => a.stop());
+  const catches = path.join(root, 'test', 'fixtures', 'catches.ts');
+
+  it('a conditional line breakpoint stops only when its condition holds', async () => {
+    const line = lineOf(dad, 'count = Math.min(count, DAD_BLOCK);');
+    const exited = a.dc.waitForEvent('exited');
+    await configure(a, { program: dad, platform: 'x86-64-vtd' }, () => a.dc.setBreakpointsRequest({ source: { path: dad }, breakpoints: [{ line, condition: 'count > 99999' }] }));
+    assert.strictEqual(((await exited) as DebugProtocol.ExitedEvent).body.exitCode, 0, 'never stopped');
+  });
+
+  it('"caught" stops at a throw the script catches; asyncStackTraces shows the await chain', async () => {
+    const stopped = a.dc.waitForEvent('stopped');
+    await configure(a, { program: catches, platform: 'x86-64-vtd', asyncStackTraces: true }, () => a.dc.setExceptionBreakpointsRequest({ filters: ['caught'] }));
+    const s = (await stopped) as DebugProtocol.StoppedEvent;
+    assert.strictEqual(s.body.reason, 'exception');
+    assert.match(s.body.text!, /recoverable/);
+    const st = await a.dc.stackTraceRequest({ threadId: 1 });
+    assert.strictEqual(st.body.stackFrames[0].line, lineOf(catches, "throw new Error('recoverable');"));
+    assert.strictEqual(st.body.stackFrames[1].name, 'probe');
+    // into the awaited function: the await chain appears below it
+    await a.dc.setExceptionBreakpointsRequest({ filters: [] });
+    const line = lineOf(catches, 'return 7;');
+    await a.dc.setBreakpointsRequest({ source: { path: catches }, breakpoints: [{ line }] });
+    const again = a.dc.waitForEvent('stopped');
+    await a.dc.continueRequest({ threadId: 1 });
+    await again;
+    const st2 = await a.dc.stackTraceRequest({ threadId: 1 });
+    assert.strictEqual(st2.body.stackFrames[0].name, 'settle');
+    assert.ok(st2.body.stackFrames.some((f) => f.name.startsWith('await')), JSON.stringify(st2.body.stackFrames.map((f) => f.name)));
+    assert.ok(st2.body.stackFrames.some((f) => f.name === 'probe' && f.line === lineOf(catches, 'v = await settle();')));
+  });
+});
