@@ -37,6 +37,12 @@ interface Segment {
 export interface VmapPage {
   phys: number;
   cached: boolean;
+  /**
+   * Uncached but weakly ordered (Arm "Normal non-cacheable", what Linux maps dma_alloc_coherent
+   * memory with on a non-coherent platform): the CPU may post stores to it and read it ahead
+   * (write-buffer.ts). Uncached pages without it are strictly ordered.
+   */
+  weak?: boolean;
 }
 
 export class KernelAddressSpace {
@@ -91,22 +97,22 @@ export class KernelAddressSpace {
    * Physical address behind a kernel virtual address, with its cacheability, or undefined
    * (unmapped: the access would oops).
    */
-  translate(kva: number): { phys: number; cached: boolean } | undefined {
+  translate(kva: number): { phys: number; cached: boolean; weak?: boolean } | undefined {
     for (const s of this.linear) if (kva >= s.va && kva < s.va + s.size) return { phys: s.phys + (kva - s.va), cached: true };
     if (this.isVmalloc(kva)) {
       const p = this.vmap.get(Math.floor(kva / PAGE_SIZE));
-      if (p) return { phys: p.phys + (kva % PAGE_SIZE), cached: p.cached };
+      if (p) return { phys: p.phys + (kva % PAGE_SIZE), cached: p.cached, weak: p.weak };
     }
     return undefined;
   }
 
   /** Map pages contiguously in the vmalloc area (vmap). Returns the start, or -1 when the area is full. */
-  vmapPages(pages: readonly number[], cached: boolean, guard = true): number {
+  vmapPages(pages: readonly number[], cached: boolean, guard = true, weak = false): number {
     const size = (pages.length + (guard ? 1 : 0)) * PAGE_SIZE; // a guard page after each area, as vmalloc does
     const start = this.vmallocArea.alloc(size, PAGE_SIZE, 'low');
     if (start < 0) return -1;
     const vpn = start / PAGE_SIZE;
-    pages.forEach((phys, i) => this.vmap.set(vpn + i, { phys, cached }));
+    pages.forEach((phys, i) => this.vmap.set(vpn + i, weak && !cached ? { phys, cached, weak } : { phys, cached }));
     return start;
   }
 

@@ -8,6 +8,8 @@ import { PhysicalMemory } from '../hw/physical-memory';
 import { hex } from '../lib/hex';
 import { KernelAddressSpace } from './address-space';
 import { PAGE_SIZE } from './page-alloc';
+import type { CpuBuffers } from './write-buffer';
+import type { MemoryObservers } from '../devices/memory-observers';
 
 /** A fatal kernel error (an oops): bad pointer, use after free... The run stops with a script error. */
 export class KernelOops extends Error {
@@ -29,6 +31,13 @@ export class Cpu {
   watch?: CpuAccessListener;
   /** Memory accesses by the driver (for profiles). */
   accesses = 0;
+  /**
+   * The write and read buffers for non-cacheable memory on a weakly-ordered CPU (arm64, arm);
+   * undefined on x86, whose stores reach memory in program order (see write-buffer.ts).
+   */
+  buffers?: CpuBuffers;
+  /** Devices polling memory, told when a store reaches what they read (memory-observers.ts). */
+  observers?: MemoryObservers;
 
   constructor(
     readonly as: KernelAddressSpace,
@@ -44,6 +53,7 @@ export class Cpu {
       this.listener?.(t.phys, n, false, kva);
       this.watch?.(t.phys, n, false, kva);
       if (t.cached) this.cache.cpuRead(t.phys, dst, dstOff, n);
+      else if (this.buffers && t.weak) this.buffers.load(t.phys, dst, dstOff, n);
       else this.ram.read(t.phys, dst, dstOff, n);
       kva += n;
       dstOff += n;
@@ -58,8 +68,14 @@ export class Cpu {
       const t = this.translate(kva, true);
       this.listener?.(t.phys, n, true, kva);
       this.watch?.(t.phys, n, true, kva);
-      if (t.cached) this.cache.cpuWrite(t.phys, src, srcOff, n);
-      else this.ram.write(t.phys, src, srcOff, n);
+      if (t.cached) {
+        this.cache.cpuWrite(t.phys, src, srcOff, n);
+        if (this.observers?.active) this.observers.stored(t.phys, n, true);
+      } else if (this.buffers && t.weak) this.buffers.post(t.phys, src, srcOff, n);
+      else {
+        this.ram.write(t.phys, src, srcOff, n);
+        if (this.observers?.active) this.observers.stored(t.phys, n, false);
+      }
       kva += n;
       srcOff += n;
       len -= n;
@@ -98,7 +114,7 @@ export class Cpu {
     this.write(kva, this.scratch, 0, 8);
   }
 
-  private translate(kva: number, write: boolean): { phys: number; cached: boolean } {
+  private translate(kva: number, write: boolean): { phys: number; cached: boolean; weak?: boolean } {
     const t = this.as.translate(kva);
     if (!t) {
       throw new KernelOops(

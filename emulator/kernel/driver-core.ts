@@ -191,15 +191,26 @@ export class DriverCore {
     return io.phys + io.offset;
   }
 
-  mmioRead(io: IoMem, size: 1 | 2 | 4 | 8, what: string): number | bigint {
+  /**
+   * readb/w/l/q: the load, then (unless `relaxed`, readl_relaxed) the read barrier Linux puts after
+   * it (`__iormb()`), so a status read from the device orders the loads of DMA memory that follow.
+   */
+  mmioRead(io: IoMem, size: 1 | 2 | 4 | 8, what: string, relaxed = false): number | bigint {
     const phys = this.target(io, size, what);
     const s = this.k.machine.sched;
     s.advanceTo(s.now + MMIO_READ_NS);
-    return this.k.bus.cpuMmioRead(phys, size);
+    const v = this.k.bus.cpuMmioRead(phys, size);
+    if (!relaxed) this.k.cpu.buffers?.loadBarrier();
+    return v;
   }
 
-  mmioWrite(io: IoMem, size: 1 | 2 | 4 | 8, value: number | bigint, what: string): void {
+  /**
+   * writeb/w/l/q: (unless `relaxed`, writel_relaxed) the write barrier Linux puts before the store
+   * (`__iowmb()`), so the CPU's stores to DMA memory reach it before the device hears the doorbell.
+   */
+  mmioWrite(io: IoMem, size: 1 | 2 | 4 | 8, value: number | bigint, what: string, relaxed = false): void {
     const phys = this.target(io, size, what);
+    if (!relaxed) this.k.cpu.buffers?.storeBarrier();
     this.k.bus.cpuMmioWrite(phys, size, value);
     const s = this.k.machine.sched;
     s.advanceTo(s.now + MMIO_WRITE_NS);

@@ -31,6 +31,8 @@ import type { DmaEnv } from './dma/env';
 import { DriverCore } from './driver-core';
 import { CharDevices } from './chardev';
 import { DmaEngine } from './dmaengine/core';
+import { CpuBuffers } from './write-buffer';
+import { memoryObservers } from '../devices/memory-observers';
 
 export interface KernelOptions {
   seed: number;
@@ -65,6 +67,10 @@ export class Kernel {
   private wokeFlag = false;
   private transferIds = 1;
   private domainIds = 1;
+  /** Hardware events running (the scheduler's step, also inside a busy-wait): see transferStart. */
+  private hwEvents = 0;
+  /** Interrupt-handler depth when the innermost hardware event began. */
+  private eventIrqBase = 0;
 
   constructor(
     readonly platform: Platform,
@@ -77,12 +83,29 @@ export class Kernel {
       transferEnd: (h, ok, done) => this.transferEnd(h as TransferTag & { bus: number; size: number; write: boolean }, ok, done),
     });
     const m = this.machine;
+    const step = m.sched.step.bind(m.sched);
+    m.sched.step = (limit?: number): boolean => {
+      const base = this.eventIrqBase;
+      this.eventIrqBase = this.irq.inIrq;
+      this.hwEvents++;
+      try {
+        return step(limit);
+      } finally {
+        this.hwEvents--;
+        this.eventIrqBase = base;
+      }
+    };
     this.pages = new PageAllocator(platform.memory, platform.zoneDmaLimit, platform.arch !== 'arm', this.prng);
     this.as = new KernelAddressSpace(LAYOUTS[platform.arch], platform.memory);
     this.cpu = new Cpu(this.as, m.cache, m.ram);
+    // weakly-ordered CPUs post stores to non-cacheable memory and read it ahead (write-buffer.ts)
+    this.cpu.observers = memoryObservers(m.bus);
+    if (platform.arch !== 'x86_64') this.cpu.buffers = new CpuBuffers(m.ram, m.sched, this.cpu.observers, platform.cacheLineSize);
     const minAlign = platform.arch === 'arm' ? platform.cacheLineSize : platform.arch === 'arm64' ? 128 : 8;
     this.kmalloc = new Kmalloc(this.pages, this.as, this.cpu, minAlign, (msg) => this.log(undefined, 'warn', msg));
     this.vmalloc = new Vmalloc(this.pages, this.as);
+    // unmapping (vunmap's TLB maintenance) is a full barrier: nothing stays posted to freed pages
+    this.vmalloc.barrier = () => this.cpu.buffers?.fullBarrier();
     const env: DmaEnv = {
       arch: platform.arch,
       cache: m.cache,
@@ -100,7 +123,10 @@ export class Kernel {
     this.iommuOps = new IommuOps(env);
     this.irq = new IrqCore({
       irqc: m.irqc,
-      emitInterrupt: (line, handled, dev) => this.emit({ kind: 'interrupt', t: this.now, device: dev?.nodeName ?? '', line, handled }),
+      emitInterrupt: (line, handled, dev) => {
+        this.cpu.buffers?.loadBarrier(); // interrupt entry: nothing read ahead survives it
+        this.emit({ kind: 'interrupt', t: this.now, device: dev?.nodeName ?? '', line, handled });
+      },
       log: (dev, level, text) => this.log(dev, level, text),
       woke: () => this.woke(),
     });
@@ -202,6 +228,7 @@ export class Kernel {
 
   woke(): void {
     this.wokeFlag = true;
+    this.cpu.buffers?.loadBarrier(); // a wake-up is a full barrier for the woken task (and the end of a handler)
   }
 
   /** True once per wake-up: the run loop yields to promise continuations only when needed. */
@@ -223,7 +250,11 @@ export class Kernel {
 
   private transferStart(desc: DeviceDesc, label: string, bus: number, size: number, write: boolean): TransferTag & { bus: number; size: number; write: boolean } {
     const device = this.deviceOf(desc)!;
-    const tag = { device, id: this.transferIds++, label, site: this.dmaengine.transferSite(device, bus) ?? this.here(), t: this.now, bus, size, write };
+    // a device starting a transfer on its own (in a hardware event, also one a busy-wait runs, and
+    // no interrupt handler entered since) has no script line on the stack to blame: capturing one
+    // would cost a stack walk and find nothing (or the busy-wait's line, which did not start it)
+    const onItsOwn = this.hwEvents > 0 && this.irq.inIrq === this.eventIrqBase;
+    const tag = { device, id: this.transferIds++, label, site: this.dmaengine.transferSite(device, bus) ?? (onItsOwn ? undefined : this.here()), t: this.now, bus, size, write };
     this.emit({ kind: 'transfer-start', t: this.now, device: desc.name, id: tag.id, bus, size, write, label, site: tag.site });
     return tag;
   }

@@ -16,6 +16,8 @@ export interface VmArea {
 
 export class Vmalloc {
   readonly areas = new Map<number, VmArea>();
+  /** Called before an area is unmapped: the kernel's full barrier (the CPU's posted stores land first). */
+  barrier?: () => void;
 
   constructor(
     private readonly pages: PageAllocator,
@@ -44,9 +46,12 @@ export class Vmalloc {
     return area;
   }
 
-  /** Map existing pages (a coherent buffer's remap); the pages stay owned by the caller. */
-  remap(frames: number[], size: number, cached: boolean): VmArea | null {
-    const kva = this.as.vmapPages(frames, cached);
+  /**
+   * Map existing pages (a coherent buffer's remap); the pages stay owned by the caller. `weak`:
+   * uncached but weakly ordered (Normal non-cacheable; see VmapPage).
+   */
+  remap(frames: number[], size: number, cached: boolean, weak = false): VmArea | null {
+    const kva = this.as.vmapPages(frames, cached, true, weak);
     if (kva < 0) return null;
     const area: VmArea = { kva, size, pages: frames, use: 'dma-coherent' };
     this.areas.set(kva, area);
@@ -57,6 +62,7 @@ export class Vmalloc {
   vfree(kva: number): VmArea | undefined {
     const area = this.areas.get(kva);
     if (!area) return undefined;
+    this.barrier?.();
     this.areas.delete(kva);
     this.as.vunmap(kva, area.pages.length);
     if (area.use === 'vmalloc') for (const f of area.pages) this.pages.free(f);

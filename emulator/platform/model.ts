@@ -102,6 +102,9 @@ export const DEVICE_KNOBS: Record<string, { min: number; max: number; doc: strin
   'dmalab,bandwidth': { min: 1, max: 1_000_000, doc: 'DMA bandwidth of the device, MB/s' },
   'dmalab,baud': { min: 300, max: 100_000_000, doc: 'serial line rate of a dmalab,uart, bits/s' },
   'dmalab,rx-bytes': { min: 0, max: 1 << 24, doc: 'bytes the far end of a dmalab,uart line sends once the receiver is ready' },
+  'dmalab,rx-packets': { min: 0, max: 100_000_000, doc: 'frames the far end of a dmalab,nic link sends once the receiver is enabled' },
+  'dmalab,rx-packet-size': { min: 1, max: 16384, doc: 'bytes per frame of the dmalab,rx-packets traffic' },
+  'dmalab,rx-interval-ns': { min: 1, max: 1_000_000_000, doc: 'ns between the starts of two dmalab,rx-packets frames (at least their wire time at 10 Gb/s)' },
 };
 
 /** Compatibles that describe infrastructure rather than a device model. */

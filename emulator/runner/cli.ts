@@ -8,14 +8,17 @@ import { formatJson, formatText } from './report';
 import { toChromeTrace } from '../trace/chrome-trace';
 import { builtinPlatforms, DEFAULT_PLATFORM } from './platforms';
 import { servePort, serveStdio } from '../../src/debug/server';
+import { startLanguageServer } from '../../src/language/server/server';
 
 const USAGE = `usage: dmalab run SCRIPT [--platform NAME|FILE.dts] [--trace FILE] [--seed N] [--json] [--verbose]
        dmalab dap [--port N]
+       dmalab lsp --stdio
        dmalab platforms
 
   run        run a driver script on an emulated platform and report DMA-API findings
              exit status: 0 clean, 1 findings of severity error, 2 script or setup error
   dap        serve the debug adapter (Debug Adapter Protocol) on stdio, or on 127.0.0.1:N with --port
+  lsp        serve the devicetree language server (Language Server Protocol) on stdio
   platforms  list the built-in platforms
 
   --platform  built-in platform name or a .dts file (default: ${DEFAULT_PLATFORM})
@@ -78,7 +81,20 @@ export function parseArgs(argv: string[]): Args {
   return a;
 }
 
+/** `dmalab lsp --stdio`: the devicetree language server, until the client exits or closes stdin. */
+function serveLsp(args: string[]): Promise<number> | number {
+  const bad = args.find((x) => x !== '--stdio');
+  if (bad !== undefined) {
+    process.stderr.write(`dmalab lsp: unexpected argument ${bad} (the server speaks LSP on stdio: dmalab lsp --stdio)\n`);
+    return 2;
+  }
+  console.log = console.error; // stdout carries the protocol
+  startLanguageServer(process.stdin, process.stdout);
+  return new Promise<number>((resolve) => process.stdin.on('end', () => resolve(0)));
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'lsp') return serveLsp(argv.slice(1));
   let a: Args;
   try {
     a = parseArgs(argv);

@@ -4,6 +4,7 @@
  */
 import type { Kernel } from '../kernel/kernel';
 import type { File as KFile, Process } from '../kernel/chardev';
+import { Nic, NicCounters } from '../devices/nic';
 
 /** An open file of the scenario's process. */
 export interface UserFile {
@@ -14,6 +15,23 @@ export interface UserFile {
   /** ioctl(2) */
   ioctl(cmd: number, arg?: number | bigint): Promise<number>;
   close(): Promise<void>;
+}
+
+/**
+ * The far end of a network card's link (`dmalab,nic`). `device` is the card's devicetree node name
+ * (`nic`, `nic@10400000`), bus id or label.
+ */
+export interface Net {
+  /**
+   * Send a frame to the card: it arrives after its wire time at 10 Gb/s, behind the frames already
+   * on the wire, whatever the driver is doing (it is dropped if the card's receiver is off or its
+   * FIFO is full). Returns the virtual time (ns) the frame arrives.
+   */
+  send(device: string, frame: Uint8Array | number[] | string): number;
+  /** The frames the card transmitted since the last call, oldest first. */
+  transmitted(device: string): Uint8Array[];
+  /** The card's counters: frames received into memory, dropped, received with an error, transmitted. */
+  stats(device: string): NicCounters;
 }
 
 export interface Sys {
@@ -27,13 +45,31 @@ export interface Sys {
   log(message: string): void;
   /** The platform's name. */
   readonly platform: string;
+  /** The network: frames to and from `dmalab,nic` cards. */
+  readonly net: Net;
 }
 
 export function makeSys(k: Kernel): Sys {
   let proc: Process | undefined;
   const process = (): Process => (proc ??= k.chardev.process('scenario'));
+  const nics = new Map<string, Nic>();
+  const nic = (device: string): Nic => {
+    const known = nics.get(device);
+    if (known) return known;
+    const md = k.machine.deviceByName(String(device));
+    if (!md) throw new Error(`sys.net: no device ${String(device)} on ${k.platform.name}`);
+    if (!(md.model instanceof Nic)) throw new Error(`sys.net: ${md.desc.name} is not a network card (dmalab,nic)`);
+    nics.set(device, md.model);
+    return md.model;
+  };
+  const net: Net = {
+    send: (device, frame) => nic(device).wireSend(typeof frame === 'string' ? new TextEncoder().encode(frame) : Uint8Array.from(frame)),
+    transmitted: (device) => nic(device).transmitted.splice(0).map((f) => f.data),
+    stats: (device) => nic(device).stats(),
+  };
   return {
     platform: k.platform.name,
+    net,
     async open(path: string): Promise<UserFile> {
       const p = process();
       const f: KFile = await k.chardev.open(p, String(path));

@@ -11,6 +11,7 @@ export * from './dma';
 export * from './scatterlist';
 export * from './sched';
 export * from './dmaengine';
+export * from './barriers';
 
 /**
  * `jiffies`: the tick counter (HZ per second of virtual time). Read it as a variable; it advances

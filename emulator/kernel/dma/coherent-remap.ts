@@ -16,7 +16,8 @@ export function coherentCpuMapping(env: DmaEnv, phys: number, size: number, cohe
   }
   const frames: number[] = [];
   for (let off = 0; off < bytes; off += PAGE_SIZE) frames.push(phys + off);
-  const area = env.vmalloc.remap(frames, size, coherent);
+  // non-coherent: Normal non-cacheable (pgprot_dmacoherent), weakly ordered: see write-buffer.ts
+  const area = env.vmalloc.remap(frames, size, coherent, true);
   return area ? { kva: area.kva, remapped: true } : null;
 }
 
