@@ -10,7 +10,8 @@
  * devicetree's `dmalab,rx-packets` traffic) into a 32 KiB FIFO. The receive engine takes the
  * descriptor at its position; if the card owns it, the engine latches its buffer address and size
  * at that instant, writes the frame into the buffer, writes the descriptor's first word back (OWN
- * clear, FS|LS, the frame length), moves on and raises the RX interrupt. If the card does not own
+ * clear, FS|LS, the frame length), moves on and raises the RX interrupt. It reads descriptors in
+ * bursts of NIC_RX_PREFETCH and keeps the ones it owns for the next frames, as real cards do. If the card does not own
  * it (the ring is full), the frame waits in the FIFO and the engine polls the descriptor: it reads
  * it again whenever a CPU store reaches it (memory-observers.ts), on a write to RX_TAIL, and when
  * another frame arrives. A frame that finds the FIFO full is dropped and counted (RX_DROPPED,
@@ -24,7 +25,10 @@
  * CPU owns, until the next TX_TAIL write.
  *
  * Interrupts: NIC_STATUS bits, write 1 to clear, enabled by NIC_IMR, one level line, at most one
- * raise per NIC_ITR nanoseconds (interrupt moderation). The wire runs at 10 Gb/s.
+ * raise per NIC_ITR nanoseconds (interrupt moderation). The wire runs at 10 Gb/s. Clearing RX_EN
+ * or TX_EN stops that engine at once (a frame in flight is abandoned, the receive FIFO emptied);
+ * writing a ring's base or size puts its engine back at the ring's first descriptor. A descriptor
+ * fetch that faults stops the engine (NIC_INT_ERR) until its ring base is written again, or RESET.
  */
 import type { DeviceContext, DeviceModel, TransferHandle } from './device-model';
 import { memoryObservers, MemoryObservers, MemoryWatch } from './memory-observers';
@@ -88,6 +92,8 @@ export const NIC_DESC_CHAIN = 1 << 24;
 export const NIC_DESC_LEN_MASK = 0xffff;
 
 export const NIC_RX_FIFO_BYTES = 32 * 1024;
+/** Receive descriptors the card reads in one burst (it keeps those it owns for the next frames). */
+export const NIC_RX_PREFETCH = 4;
 export const NIC_MAX_FRAME = 16 * 1024;
 /** The wire: 10 Gb/s, with 20 bytes of preamble and inter-frame gap per frame. */
 export const NIC_LINK_MBPS = 10_000;
@@ -173,8 +179,14 @@ export class Nic implements DeviceModel {
   private wireFree = 0;
   private readonly addrBits: number;
   private readonly observers: MemoryObservers;
-  private readonly desc = new Uint8Array(NIC_DESC_SIZE);
+  private readonly desc = new Uint8Array(NIC_DESC_SIZE * NIC_RX_PREFETCH);
   private readonly dv = new DataView(this.desc.buffer);
+  /** Receive descriptors read ahead, owned by the card, in ring order from rx.cur (a burst's tail). */
+  private readonly rxAhead: Latched[] = Array.from({ length: NIC_RX_PREFETCH }, () => ({ addr: 0, ctrl: 0, buf: 0, next: 0 }));
+  private rxAheadAt = 0;
+  private rxAheadN = 0;
+  /** Bytes the last descriptor fetch read. */
+  private fetched = 0;
   private readonly word = new Uint8Array(4);
   private readonly wordView = new DataView(this.word.buffer);
   private readonly traffic: { count: number; size: number; interval: number; sent: number; started: boolean };
@@ -332,6 +344,8 @@ export class Nic implements DeviceModel {
       case NIC_RX_RING_SIZE:
         this.rx.size = v;
         this.rx.cur = this.rx.base;
+        this.rxAheadN = 0;
+        this.stopWaiting();
         return;
       case NIC_RX_TAIL:
         this.rxTail = v;
@@ -398,6 +412,7 @@ export class Nic implements DeviceModel {
   /** Receiver off: it stops at once (a frame being written is abandoned) and the FIFO empties. */
   private stopRx(): void {
     this.stopWaiting();
+    this.rxAheadN = 0;
     this.abandon(this.rxJob);
     this.counters.rxDropped += this.fifo.length;
     this.fifo.length = 0;
@@ -434,7 +449,10 @@ export class Nic implements DeviceModel {
     r.base = base;
     r.cur = base;
     r.halted = false;
-    if (r === this.rx) this.stopWaiting();
+    if (r === this.rx) {
+      this.stopWaiting();
+      this.rxAheadN = 0;
+    }
   }
 
   /** The address the device emits: cut to its addressing width. */
@@ -465,9 +483,10 @@ export class Nic implements DeviceModel {
    * Read the descriptor at `r.cur` through the DMA port into `d`; returns its status word, or -1
    * after a fault (the engine halts).
    */
-  private fetch(r: Ring, d: Latched): number {
+  private fetch(r: Ring, d: Latched, burst = 1): number {
     const addr = r.cur;
-    const got = this.ctx.bus.deviceRead(this.ctx.port, this.busAddr(addr), this.desc, 0, NIC_DESC_SIZE, undefined);
+    const got = this.ctx.bus.deviceRead(this.ctx.port, this.busAddr(addr), this.desc, 0, NIC_DESC_SIZE * burst, undefined);
+    this.fetched = got;
     if (got < NIC_DESC_SIZE) {
       r.halted = true;
       this.ctx.log('err', `nic: ${r.name} descriptor fetch at 0x${addr.toString(16)} failed: ${this.ctx.port.lastError ?? 'bus error'}; the ${r.name} engine stopped (reset the card)`);
@@ -481,6 +500,44 @@ export class Nic implements DeviceModel {
     d.buf = dv.getUint32(NIC_DESC_BUF_LO, true) + dv.getUint32(NIC_DESC_BUF_HI, true) * 2 ** 32;
     d.next = dv.getUint32(NIC_DESC_NEXT_LO, true) + dv.getUint32(NIC_DESC_NEXT_HI, true) * 2 ** 32;
     return dv.getUint32(NIC_DESC_STATUS, true);
+  }
+
+  /**
+   * The receive engine's fetch: the descriptor at rx.cur into `d`, and, in the same burst, up to
+   * NIC_RX_PREFETCH - 1 following descriptors of the ring that the card owns, kept (latched) for
+   * the next frames. Returns the first one's status word, or -1 after a fault.
+   */
+  private rxFetch(d: Latched): number {
+    const r = this.rx;
+    if (this.rxAheadN > 0 && this.rxAhead[this.rxAheadAt].addr === r.cur) {
+      const a = this.rxAhead[this.rxAheadAt++];
+      this.rxAheadN--;
+      d.addr = a.addr;
+      d.ctrl = a.ctrl;
+      d.buf = a.buf;
+      d.next = a.next;
+      return NIC_DESC_OWN;
+    }
+    this.rxAheadN = 0;
+    const i = this.slot(r, r.cur);
+    const burst = i === NOT_ON_RING ? 1 : Math.min(NIC_RX_PREFETCH, r.size - i);
+    const status = this.fetch(r, d, burst);
+    if (status === -1 || !(status & NIC_DESC_OWN) || d.ctrl & NIC_DESC_CHAIN) return status;
+    const dv = this.dv;
+    this.rxAheadAt = 0;
+    const n = Math.min(burst, Math.floor(this.fetched / NIC_DESC_SIZE));
+    for (let k = 1; k < n; k++) {
+      const o = k * NIC_DESC_SIZE;
+      if (!(dv.getUint32(o + NIC_DESC_STATUS, true) & NIC_DESC_OWN)) break;
+      const a = this.rxAhead[k - 1];
+      a.addr = d.addr + o;
+      a.ctrl = dv.getUint32(o + NIC_DESC_CTRL, true);
+      a.buf = dv.getUint32(o + NIC_DESC_BUF_LO, true) + dv.getUint32(o + NIC_DESC_BUF_HI, true) * 2 ** 32;
+      a.next = dv.getUint32(o + NIC_DESC_NEXT_LO, true) + dv.getUint32(o + NIC_DESC_NEXT_HI, true) * 2 ** 32;
+      this.rxAheadN++;
+      if (a.ctrl & NIC_DESC_CHAIN) break;
+    }
+    return status;
   }
 
   /** Write a descriptor's first word back (OWN clear). */
@@ -529,7 +586,7 @@ export class Nic implements DeviceModel {
       this.waitFor(-1);
       return;
     }
-    const status = this.fetch(this.rx, j.d);
+    const status = this.rxFetch(j.d);
     if (status === -1) {
       this.stopWaiting();
       return;

@@ -63,7 +63,8 @@ export function makeSys(k: Kernel): Sys {
     return md.model;
   };
   const net: Net = {
-    send: (device, frame) => nic(device).wireSend(typeof frame === 'string' ? new TextEncoder().encode(frame) : Uint8Array.from(frame)),
+    // the card keeps what it is given: a copy, so the scenario may reuse its array
+    send: (device, frame) => nic(device).wireSend(typeof frame === 'string' ? new TextEncoder().encode(frame) : frame instanceof Uint8Array ? frame.slice() : Uint8Array.from(frame)),
     transmitted: (device) => nic(device).transmitted.splice(0).map((f) => f.data),
     stats: (device) => nic(device).stats(),
   };

@@ -7,8 +7,7 @@
  */
 import { PassThrough } from 'stream';
 import { performance } from 'perf_hooks';
-import { createMessageConnection } from 'vscode-jsonrpc/node';
-import { StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
 import type { PublishDiagnosticsParams } from 'vscode-languageserver';
 import { startLanguageServer } from './server/server';
 

@@ -30,6 +30,8 @@ describe('lsp: completion', () => {
     for (const m of DEVICE_MODEL_NAMES) assert.ok(labels(items).includes(m), `missing ${m}`);
     const edu = items.find((i) => i.label === 'qemu,edu')!;
     assert.strictEqual(edu.detail, 'device model');
+    const mid = await complete(base.replace('compatible = "qemu,edu";', 'compatible = "qe|mu,edu";'), 'compat-mid');
+    assert.strictEqual(textAt(mid.text, (mid.items.find((i) => i.label === 'qemu,edu')!.textEdit as TextEdit).range), 'qemu,edu');
     assert.match(JSON.stringify(edu.documentation), /QEMU’s edu device/);
     assert.strictEqual(textAt(text, (edu.textEdit as TextEdit).range), 'qe');
     // infrastructure compatibles come after the models
@@ -63,6 +65,13 @@ describe('lsp: completion', () => {
     assert.ok(!r.includes('dmalab,arch'), 'present already');
     assert.ok(!r.includes('dmalab,dma-bits'), 'a device knob at the root');
     assert.ok(!r.includes('dmalab,swiotlb-size'), 'a /chosen knob at the root');
+
+    // over the rest of an existing name: the name alone, the value stays
+    const rename = await complete(base.replace('\t\t\tdmalab,bandwidth = <1000>;', '\t\t\tdmalab,band|w = <1000>;'), 'props-rename');
+    const bw = rename.items.find((i) => i.label === 'dmalab,bandwidth')!;
+    assert.strictEqual((bw.textEdit as TextEdit).newText, 'dmalab,bandwidth');
+    assert.strictEqual(bw.insertTextFormat, 1);
+    assert.strictEqual(textAt(rename.text, (bw.textEdit as TextEdit).range), 'dmalab,bandw');
 
     const chosen = await complete(base.replace('\t\tdmalab,swiotlb-size = <0x04000000>;', '\t\t|'), 'props-chosen');
     assert.ok(labels(chosen.items).includes('dmalab,swiotlb-size'));

@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Diagnostic } from 'vscode-languageserver';
 import { syntheticPlatform } from '../../src/language/bench';
-import { LspClient, messageOf, platformFile, platformText, textAt, uriOf } from './client';
+import { LspClient, hoverText, messageOf, platformFile, platformText, textAt, uriOf } from './client';
 
 /** A small valid arm64 platform; `soc` and `extra` are spliced in. */
 function board(soc = '', extra = ''): string {
@@ -273,6 +273,13 @@ describe('lsp: diagnostics', () => {
     const d = find(ds, /the platform has no memory node/);
     assert.strictEqual(textAt(text, d.range), '/');
     assert.strictEqual(d.range.start.line, 2);
+  });
+
+  it('an overlay: references into the base tree and its cell sizes are not errors', async () => {
+    const text = '/dts-v1/;\n/plugin/;\n\n&soc {\n\tfoo@1000 {\n\t\treg = <0x1000 0x10>;\n\t};\n\n\tbar@10 {\n\t};\n};\n';
+    const ds = await c.open(uri('overlay.dtso'), text);
+    assert.deepStrictEqual(messages(ds), ['node /fragment@0/__overlay__/bar@10 has a unit address, but no reg or ranges property']);
+    assert.match(hoverText(await c.hover(uri('overlay.dtso'), { line: 4, character: 2 })), /an overlay \(\/plugin\/\)/);
   });
 
   it('compatibles no device model implements, and the dmalab knobs', async () => {

@@ -30,6 +30,7 @@ const MESSY = `// header comment
       mac = [ 00 11  22 ];
    };
    empty@3000 { reg = <0x3000 0x10>; };
+      /* the second */
    node2@4000 {reg=<0x4000 0x10>;};
 #if 0
    keep   this   as   it   is
@@ -43,6 +44,7 @@ const MESSY = `// header comment
 
 const FORMATTED = `// header comment
 /dts-v1/;
+
 #include "nothing-here.h"
 #define BASE 0x1000
 / {
@@ -71,6 +73,7 @@ const FORMATTED = `// header comment
 \t\t\treg = <0x3000 0x10>;
 \t\t};
 
+\t\t/* the second */
 \t\tnode2@4000 {
 \t\t\treg = <0x4000 0x10>;
 \t\t};

@@ -6,7 +6,7 @@
 // delete elsewhere: moving an `=` or a `{` to the next token gives valid dts).
 import * as assert from 'assert';
 import fc from 'fast-check';
-import { parseDocument, type Diagnostic, type DtsToken, type Position } from '../../emulator/platform/dts';
+import { loadDeviceTree, parseDocument, resolveDocument, type Diagnostic, type DtNode, type DtsToken, type Position } from '../../emulator/platform/dts';
 import { fixture } from './client';
 
 const STRUCTURAL = new Set([';', '{', '}', '<', '>', '=', '[', ']']);
@@ -104,5 +104,29 @@ describe('lsp: the parser on broken platform files', () => {
       { numRuns: 10_000, seed: 0xd75 },
     );
     assert.strictEqual(runs, 10_000);
+  });
+
+  it('resolveDocument (the server’s tree, from the same parse) equals loadDeviceTree, on 1,000 mutants', () => {
+    const dump = (n: DtNode, out: string[] = []): string[] => {
+      out.push(`${n.path} [${n.labels.join(',')}] ${n.phandle ?? ''}`);
+      for (const [k, v] of n.properties) out.push(`  ${k} = ${Buffer.from(v.bytes).toString('hex')} ${v.refs.map((r) => `${r.target}@${r.offset}`).join(',')}`);
+      for (const c of n.children) dump(c, out);
+      return out;
+    };
+    const diags = (ds: Diagnostic[]): string[] => ds.map((d) => `${d.range.start.offset}-${d.range.end.offset} ${d.severity} ${d.message}`).sort();
+    fc.assert(
+      fc.property(fc.nat(platforms.length - 1), fc.array(mutationArb, { minLength: 0, maxLength: 3 }), (which, ms) => {
+        const p = platforms[which];
+        const text = mutate(p, ms);
+        const tree = resolveDocument(parseDocument(text, p.file));
+        const loaded = loadDeviceTree(text, p.file, { readFile: () => undefined });
+        assert.ok(tree);
+        assert.deepStrictEqual(diags(tree.diagnostics), diags(loaded.diagnostics));
+        assert.deepStrictEqual(dump(tree.root), dump(loaded.root));
+        assert.deepStrictEqual([...tree.labels.keys()], [...loaded.labels.keys()]);
+      }),
+      { numRuns: 1000, seed: 0x7ee },
+    );
+    assert.strictEqual(resolveDocument(parseDocument('#include "x.dtsi"\n/ { };', 'a.dts')), undefined, 'includes need loadDeviceTree');
   });
 });

@@ -85,6 +85,45 @@ export function loadDeviceTree(text: string, file: string, opts: LoadOptions = {
   };
 }
 
+/**
+ * The resolved tree of a document parseDocument returned, without preprocessing and parsing the
+ * text again (what an editor needs on every change): the same tree and diagnostics as
+ * loadDeviceTree on that text. Undefined when the document includes files (they must be spliced
+ * in: use loadDeviceTree).
+ */
+export function resolveDocument(doc: DtsDocument): DeviceTree | undefined {
+  if (doc.includes.length > 0) return undefined;
+  const res = resolveTree({ items: doc.items, isPlugin: doc.isPlugin });
+  const all = [...doc.diagnostics, ...res.diagnostics];
+  if (!doc.hasVersion) {
+    const p = { line: 1, col: 1, offset: 0 };
+    all.unshift(makeDiagnostic({ file: doc.file, start: p, end: p }, 'warning', "missing '/dts-v1/;' at the start of the file", DiagCode.missingVersion));
+  }
+  // one file: source order is offset order (as in sortDiagnostics)
+  const seen = new Set<string>();
+  const diagnostics = all
+    .map((d, i) => ({ d, i }))
+    .filter(({ d }) => {
+      const id = `${d.range.file}\0${d.range.start.offset}\0${d.range.end.offset}\0${d.severity}\0${d.message}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    })
+    .sort((a, b) => a.d.range.start.offset - b.d.range.start.offset || a.i - b.i)
+    .map((x) => x.d);
+  const root = res.root;
+  return {
+    root,
+    memreserve: res.memreserve,
+    diagnostics,
+    labels: res.labels as Map<string, DtNode>,
+    byPath: (path: string): DtNode | undefined => lookupPath(root, path, 0),
+    byPhandle: (phandle: number) => res.phandles.get(phandle),
+    files: [doc.file],
+    isPlugin: doc.isPlugin,
+  };
+}
+
 function readFromDisk(absPath: string): string | undefined {
   try {
     return fs.readFileSync(absPath, 'utf8');

@@ -1,12 +1,12 @@
 /**
  * Everything the server knows about one version of one document, computed once and shared by
- * every feature: the syntax tree (parseDocument), the resolved tree with its includes
- * (loadDeviceTree), the platform model (buildPlatform), and, lazily, the syntax indexes of the
+ * every feature: the syntax tree (parseDocument), the resolved tree (resolveDocument, or
+ * loadDeviceTree when includes must be spliced in), the platform model (buildPlatform), and, lazily, the syntax indexes of the
  * document and of the files it includes, and a kernel booted on the platform (what the kernel
  * resolves for each device: DMA mask, IOMMU domain, bounce pool, interrupt lines).
  */
 import * as path from 'path';
-import { loadDeviceTree, parseDocument, type DeviceTree, type DtNode, type DtsDocument } from '../../../emulator/platform/dts';
+import { loadDeviceTree, parseDocument, resolveDocument, type DeviceTree, type DtNode, type DtsDocument } from '../../../emulator/platform/dts';
 import { buildPlatform, type Platform } from '../../../emulator/platform/model';
 import { DEVICE_MODEL_NAMES } from '../../../emulator/devices/registry';
 import { Kernel } from '../../../emulator/kernel/kernel';
@@ -43,9 +43,11 @@ export class Analysis {
     const readFile = (p: string): string | undefined => (path.isAbsolute(p) ? host.readFile(p) : undefined);
     const includeDirs = host.includeDirs();
     this.doc = parseDocument(text, file, { readFile, includeDirs });
-    this.tree = loadDeviceTree(text, file, { readFile, includeDirs });
+    // without includes the tree comes from the same parse; with them they must be spliced in
+    this.tree = resolveDocument(this.doc) ?? loadDeviceTree(text, file, { readFile, includeDirs });
     this.isFragment = /\.dts[io]$/.test(file) || this.tree.isPlugin;
-    try {
+    if (this.tree.isPlugin) this.platformError = 'an overlay (/plugin/) is not a platform';
+    else try {
       this.platform = buildPlatform(this.tree, file, path.basename(file).replace(/\.dts[io]?$/, ''), { deviceModels: DEVICE_MODEL_NAMES });
     } catch (e) {
       this.platformError = (e as Error).message;

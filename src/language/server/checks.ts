@@ -146,6 +146,9 @@ export function semanticChecks(a: Analysis): Diagnostic[] {
     else if (cells % stride !== 0) report(prop.range, 'error', `${prop.name} of ${n.path} has ${cells} cells, not a multiple of ${parts} = ${stride}`, CheckCode.cells);
   };
 
+  /** In an overlay, a node's #address-cells/#size-cells come from the tree it applies to unless it says. */
+  const cellsKnown = (n: DtNode): boolean => !tree.isPlugin || (n.properties.has('#address-cells') && n.properties.has('#size-cells'));
+
   const walk = (n: DtNode): void => {
     checkNode(n);
     for (const c of n.children) walk(c);
@@ -154,17 +157,19 @@ export function semanticChecks(a: Analysis): Diagnostic[] {
   const checkNode = (n: DtNode): void => {
     const parent = n.parent;
     // reg, ranges, dma-ranges
-    if (parent !== undefined) {
+    if (parent !== undefined && cellsKnown(parent)) {
       const ac = addressCells(parent);
       const sc = sizeCells(parent);
       cellCount(n, n.properties.get('reg'), ac + sc, `#address-cells (${ac}) + #size-cells (${sc}) of ${parent.path}`);
       const cac = addressCells(n);
       const csc = sizeCells(n);
-      for (const name of ['ranges', 'dma-ranges']) {
-        cellCount(n, n.properties.get(name), cac + ac + csc, `#address-cells of ${n.path} (${cac}) + #address-cells of ${parent.path} (${ac}) + #size-cells (${csc})`);
+      if (cellsKnown(n)) {
+        for (const name of ['ranges', 'dma-ranges']) {
+          cellCount(n, n.properties.get(name), cac + ac + csc, `#address-cells of ${n.path} (${cac}) + #address-cells of ${parent.path} (${ac}) + #size-cells (${csc})`);
+        }
       }
       checkUnitAddress(n, parent, ac);
-    }
+    } else if (parent !== undefined) checkUnitAddress(n, parent, 0);
     // interrupts
     const ints = n.properties.get('interrupts');
     if (ints !== undefined && !ints.isEmpty() && !isCovered(ints)) {
@@ -206,6 +211,7 @@ export function semanticChecks(a: Analysis): Diagnostic[] {
     const ranges = n.properties.get('ranges');
     const hasReg = reg !== undefined && !reg.isEmpty();
     const unit = n.unitAddress;
+    if (a.tree.isPlugin && parent.parent === undefined && /^fragment@\d+$/.test(n.name)) return; // made by dtc for an overlay's &label { }
     if (unit === undefined) {
       if (hasReg) report(nameRange(n), 'warning', `node ${n.path} has a reg property, but no unit address (name it ${n.name}@<address>)`, CheckCode.unitAddress);
       return;

@@ -25,12 +25,17 @@ const NAME_CHAR = /[A-Za-z0-9,._+*#?@-]/;
 
 export function completion(a: Analysis, text: TextDocument, offset: number): CompletionItem[] {
   const src = a.text;
-  const range = (from: number): LspRange => ({ start: text.positionAt(from), end: text.positionAt(offset) });
+  /** From `from` to the cursor, and on over the rest of the word being replaced. */
+  const range = (from: number, word?: RegExp): LspRange => {
+    let to = offset;
+    if (word) while (to < src.length && word.test(src[to])) to++;
+    return { start: text.positionAt(from), end: text.positionAt(to) };
+  };
 
   // `&label` / `&{/path}`
   let i = offset;
   while (i > 0 && LABEL_CHAR.test(src[i - 1])) i--;
-  if (i > 0 && src[i - 1] === '&') return labelItems(a, range(i));
+  if (i > 0 && src[i - 1] === '&') return labelItems(a, range(i, LABEL_CHAR));
   const lineStart = src.lastIndexOf('\n', offset - 1) + 1;
   const pathRef = /&\{([^}\s]*)$/.exec(src.slice(lineStart, offset));
   if (pathRef) return pathItems(a, range(offset - pathRef[1].length));
@@ -48,14 +53,17 @@ export function completion(a: Analysis, text: TextDocument, offset: number): Com
     const strStart = offset - (value.length - value.lastIndexOf('"') - 1);
     const index = (quotes - 1) / 2;
     const written = [...value.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
-    return valueItems(a, node, prop, index, written, range(strStart));
+    return valueItems(a, node, prop, index, written, range(strStart, /[^"\n\\]/));
   }
   if (entry === undefined) return [];
   const name = /^\s*(?:[A-Za-z_]\w*:\s*)*([A-Za-z0-9,._+*#?@-]*)$/.exec(stmt);
   if (!name) return [];
   let s = offset;
   while (s > 0 && NAME_CHAR.test(src[s - 1])) s--;
-  return propertyItems(node, range(s));
+  const r = range(s, NAME_CHAR);
+  // renaming an existing property (its `= ...;` or `;` follows): the name alone
+  const after = /^[ \t]*([=;])/.exec(src.slice(text.offsetAt(r.end)));
+  return propertyItems(node, r, after === null);
 }
 
 /** The text of the statement the cursor is in, up to the cursor (after the last `;`, `{` or `}`, outside comments and strings on the way). */
@@ -137,7 +145,7 @@ function snippetFor(name: string, d: PropertyDoc): string {
   }
 }
 
-function propertyItems(node: DtNode | undefined, range: LspRange): CompletionItem[] {
+function propertyItems(node: DtNode | undefined, range: LspRange, snippets: boolean): CompletionItem[] {
   const role: NodeRole = node ? roleOf(node) : 'other';
   const compat = node?.properties.get('compatible')?.strings() ?? [];
   const present = new Set(node ? node.properties.keys() : []);
@@ -150,8 +158,8 @@ function propertyItems(node: DtNode | undefined, range: LspRange): CompletionIte
       detail: d.value === 'empty' ? 'boolean property' : `${d.value} value`,
       documentation: { kind: MarkupKind.Markdown, value: d.doc },
       sortText: `${rank}${name}`,
-      insertTextFormat: InsertTextFormat.Snippet,
-      textEdit: { range, newText: snippetFor(name, d) },
+      insertTextFormat: snippets ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
+      textEdit: { range, newText: snippets ? snippetFor(name, d) : name },
     });
   };
   for (const [name, d] of Object.entries(PROPERTIES)) {

@@ -32,7 +32,7 @@ export function collectDiagnostics(a: Analysis): Diagnostic[] {
     const name = names.get(rangeKey(d.range));
     all.push({ ...d, range: name ?? d.range, code: d.code ?? 'platform' });
   }
-  if (a.platformError !== undefined) {
+  if (a.platformError !== undefined && !a.tree.isPlugin) {
     const p = { line: 1, col: 1, offset: 0 };
     all.push({ file: a.file, range: { file: a.file, start: p, end: p }, severity: 'error', message: `the platform model could not be built: ${a.platformError}`, code: 'platform' });
   }

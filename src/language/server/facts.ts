@@ -36,7 +36,8 @@ export function nodeFacts(a: Analysis, node: DtNode): string {
     const k = a.kernel().k;
     if (desc !== undefined) deviceFacts(p, desc, k, k?.devices.find((d) => d.desc === desc), lines);
     else infrastructureFacts(a, p, node, k, lines);
-  } else if (a.platformError !== undefined) lines.push(`the platform model could not be built: ${a.platformError}`);
+  } else if (a.tree.isPlugin) lines.push('an overlay (/plugin/): what the emulator resolves depends on the tree it is applied to');
+  else if (a.platformError !== undefined) lines.push(`the platform model could not be built: ${a.platformError}`);
   if (lines.length) out.push('', ...lines.map((l) => `- ${l}`));
   return out.join('\n');
 }

@@ -10,8 +10,9 @@
  * - `;` and `,` right after what they end (joined from the next line), `{` on the node's line;
  * - spaces: around `=`, after `,` and after a label, before `{`, none inside `< >` and `[ ]` edges,
  *   runs of spaces between tokens become one;
- * - blank lines: exactly one before and after a node, none after `{` or before `}`, at most one
- *   elsewhere; no trailing white space; one newline at the end of the file.
+ * - blank lines: exactly one between a node and its neighbours, none after `{` or before `}`, at
+ *   most one elsewhere (where comments or directives sit between two statements, only runs of
+ *   blank lines are cut to one); no trailing white space; one newline at the end of the file.
  *
  * The result is idempotent: formatting formatted text changes nothing.
  */
@@ -194,13 +195,23 @@ function computeEdits(doc: DtsDocument, file: string): Edit[] {
 
   /**
    * A gap that holds comments, directives or other text: line by line, trailing blanks go, runs
-   * of blank lines become one, comment lines and the next token's line are indented.
+   * of blank lines become one, comment lines and the next token's line are indented. Between a
+   * node and its neighbour (`needBlank`), a gap without a blank line gets one after the first line
+   * break outside comments (so a comment stays with what it precedes).
    */
-  const complexGap = (gs: number, ge: number, next: Unit | undefined): void => {
+  const complexGap = (gs: number, ge: number, next: Unit | undefined, needBlank = false): void => {
     const reindented = new Map<number, { old: string; now: string }>();
     let nl = src.indexOf('\n', gs);
     if (nl < 0 || nl >= ge) return;
     trimTrailing(gs, nl);
+    if (needBlank && !/\n[ \t\f\v]*\r?\n/.test(src.slice(gs, ge))) {
+      for (let b = nl; b >= 0 && b < ge; b = src.indexOf('\n', b + 1)) {
+        if (!inside(comments, b) && !inside(inactive, b)) {
+          edit(b + 1, b + 1, eol);
+          break;
+        }
+      }
+    }
     let prevBlank = false;
     for (;;) {
       const ls = nl + 1;
@@ -252,7 +263,9 @@ function computeEdits(doc: DtsDocument, file: string): Edit[] {
     let pure = true;
     for (let k = 0; k < gap.length; k++) if (!isSpace(gap[k])) pure = false;
     if (!pure) {
-      complexGap(A.end, B.start, B);
+      const ends = stmtEnd.get(A.end);
+      const starts = stmtStart.get(B.start);
+      complexGap(A.end, B.start, B, ends !== undefined && starts !== undefined && (ends.node || starts.node));
       continue;
     }
     const a = simple(A);

@@ -10,6 +10,9 @@ import type { Readable, Writable } from 'stream';
 import {
   createConnection, StreamMessageReader, StreamMessageWriter, TextDocumentSyncKind, type Connection, type InitializeResult,
 } from 'vscode-languageserver/node';
+import type { Position } from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Analysis } from './analysis';
 import { completion } from './completion';
 import { definition, prepareRename, references, rename } from './definition';
 import { computeDiagnostics } from './diagnostics';
@@ -94,7 +97,7 @@ export function startLanguageServer(input: Readable, output: Writable): Language
   });
 
   /** Runs a request on the document's analysis, at an offset. */
-  const at = <T>(uri: string, position: { line: number; character: number } | undefined, fn: (a: NonNullable<ReturnType<Workspace['analysis']>>, text: NonNullable<ReturnType<typeof docs.get>>, offset: number) => T, none: T): T => {
+  const at = <T>(uri: string, position: Position | undefined, fn: (a: Analysis, text: TextDocument, offset: number) => T, none: T): T => {
     const text = docs.get(uri);
     const a = ws.analysis(uri);
     if (text === undefined || a === undefined) return none;
