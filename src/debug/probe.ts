@@ -48,33 +48,33 @@ const KIND_FILTERS: Partial<Record<TraceEvent['kind'], string[]>> = {
   finding: ['dma-api-error', 'coherency'],
 };
 
-export function eventView(e: TraceEvent): { filters: string[]; view: Record<string, unknown>; description: string } | undefined {
+export function eventView(e: TraceEvent): { filters: string[]; view: Record<string, unknown>; description: () => string } | undefined {
   const common = { kind: e.kind, device: base(e.device), node: e.device, t: e.t };
   switch (e.kind) {
     case 'dma-map':
-      return { filters: ['dma-map'], view: { ...common, api: e.api, dma: e.dma, iova: e.dma, phys: e.phys, size: e.size, dir: shortDir(e.dir), bounced: e.bounced }, description: `${e.api} → ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}${e.bounced ? ' (bounced)' : ''}` };
+      return { filters: ['dma-map'], view: { ...common, api: e.api, dma: e.dma, iova: e.dma, phys: e.phys, size: e.size, dir: shortDir(e.dir), bounced: e.bounced }, description: () => `${e.api} → ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}${e.bounced ? ' (bounced)' : ''}` };
     case 'dma-unmap':
-      return { filters: ['dma-unmap'], view: { ...common, api: e.api, dma: e.dma, iova: e.dma, size: e.size, dir: shortDir(e.dir) }, description: `${e.api} ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}` };
+      return { filters: ['dma-unmap'], view: { ...common, api: e.api, dma: e.dma, iova: e.dma, size: e.size, dir: shortDir(e.dir) }, description: () => `${e.api} ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}` };
     case 'dma-sync':
-      return { filters: ['dma-sync'], view: { ...common, api: e.api, dma: e.dma, size: e.size, dir: shortDir(e.dir), forCpu: e.forCpu }, description: `${e.api} ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}` };
+      return { filters: ['dma-sync'], view: { ...common, api: e.api, dma: e.dma, size: e.size, dir: shortDir(e.dir), forCpu: e.forCpu }, description: () => `${e.api} ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}` };
     case 'dma-alloc':
-      return { filters: ['dma-alloc'], view: { ...common, api: e.api, dma: e.dma, phys: e.phys, size: e.size, free: e.free }, description: `${e.api} ${hex(e.dma)}, ${e.size} bytes` };
+      return { filters: ['dma-alloc'], view: { ...common, api: e.api, dma: e.dma, phys: e.phys, size: e.size, free: e.free }, description: () => `${e.api} ${hex(e.dma)}, ${e.size} bytes` };
     case 'transfer-start':
-      return { filters: ['transfer-start'], view: { ...common, bus: e.bus, size: e.size, write: e.write, label: e.label }, description: `${e.device}: transfer ${e.label} started at ${hex(e.bus)}, ${e.size} bytes` };
+      return { filters: ['transfer-start'], view: { ...common, bus: e.bus, size: e.size, write: e.write, label: e.label }, description: () => `${e.device}: transfer ${e.label} started at ${hex(e.bus)}, ${e.size} bytes` };
     case 'transfer-complete':
-      return { filters: ['transfer-complete'], view: { ...common, bus: e.bus, size: e.size, write: e.write, ok: e.ok, done: e.done, label: e.label }, description: `${e.device}: transfer ${e.label} ${e.ok ? 'complete' : `failed after ${e.done} bytes`}, ${e.size} bytes at ${hex(e.bus)}` };
+      return { filters: ['transfer-complete'], view: { ...common, bus: e.bus, size: e.size, write: e.write, ok: e.ok, done: e.done, label: e.label }, description: () => `${e.device}: transfer ${e.label} ${e.ok ? 'complete' : `failed after ${e.done} bytes`}, ${e.size} bytes at ${hex(e.bus)}` };
     case 'interrupt':
-      return { filters: ['interrupt'], view: { ...common, line: e.line, irq: e.line }, description: `interrupt ${e.line} from ${e.device || 'an unknown device'}` };
+      return { filters: ['interrupt'], view: { ...common, line: e.line, irq: e.line }, description: () => `interrupt ${e.line} from ${e.device || 'an unknown device'}` };
     case 'iommu-fault':
-      return { filters: ['iommu-fault'], view: { ...common, iova: e.iova, write: e.write, reason: e.reason }, description: e.text };
+      return { filters: ['iommu-fault'], view: { ...common, iova: e.iova, write: e.write, reason: e.reason }, description: () => e.text };
     case 'bounce':
-      return { filters: ['bounce'], view: { ...common, dir: e.dir, orig: e.orig, slot: e.slot, size: e.size }, description: `swiotlb bounce ${e.dir}: ${e.size} bytes between ${hex(e.orig)} and slot ${hex(e.slot)}` };
+      return { filters: ['bounce'], view: { ...common, dir: e.dir, orig: e.orig, slot: e.slot, size: e.size }, description: () => `swiotlb bounce ${e.dir}: ${e.size} bytes between ${hex(e.orig)} and slot ${hex(e.slot)}` };
     case 'finding': {
       const f = e.finding;
       const filters: string[] = [];
       if (f.severity === 'error') filters.push('dma-api-error');
       if (COHERENCY_FINDINGS.has(f.id)) filters.push('coherency');
-      return filters.length ? { filters, view: { ...common, id: f.id, severity: f.severity, message: f.message }, description: `${f.severity} [${f.id}] ${f.message}` } : undefined;
+      return filters.length ? { filters, view: { ...common, id: f.id, severity: f.severity, message: f.message }, description: () => `${f.severity} [${f.id}] ${f.message}` } : undefined;
     }
     default:
       return undefined;
@@ -206,7 +206,7 @@ export class Probe {
         }
         if (!hit) continue;
       }
-      this.pauseFor({ reason: 'event', filter: id, description: v.description, site: e.site?.location() });
+      this.pauseFor({ reason: 'event', filter: id, description: v.description(), site: e.site?.location() });
       return;
     }
   };
@@ -288,8 +288,8 @@ export class Probe {
         const v = parseMemoryRef(k, ref);
         const bytes = Number(a.bytes ?? 0) || allocationSize(k, v) || 8;
         const runs = physicalRuns(k, v, bytes);
-        if (!runs.length) return { dataId: null, description: `${ref} is not backed by RAM now` };
-        return { dataId: `${viewAddress(v)}#${bytes}`, description: `${viewAddress(v)}, ${bytes} bytes (device and CPU accesses)`, accessTypes: ['read', 'write', 'readWrite'], canPersist: false };
+        if (!runs.length) return { dataId: null, description: () => `${ref} is not backed by RAM now` };
+        return { dataId: `${viewAddress(v)}#${bytes}`, description: () => `${viewAddress(v)}, ${bytes} bytes (device and CPU accesses)`, accessTypes: ['read', 'write', 'readWrite'], canPersist: false };
       }
       case 'setDataBreakpoints':
         return { breakpoints: this.setWatches((a.breakpoints as { dataId: string; accessType?: string }[]) ?? []) };
