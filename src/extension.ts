@@ -5,6 +5,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { LanguageClient, TransportKind } from 'vscode-languageclient/node';
 import { DmaLabSession } from './debug/session';
 
 class InlineAdapterFactory implements vscode.DebugAdapterDescriptorFactory {
@@ -34,14 +35,25 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
   }
 }
 
+let client: LanguageClient | undefined;
+
 export function activate(context: vscode.ExtensionContext): void {
   const workerFile = path.join(context.extensionPath, 'dist', 'debug-worker.js');
   context.subscriptions.push(
     vscode.debug.registerDebugAdapterDescriptorFactory('dmalab', new InlineAdapterFactory(workerFile)),
     vscode.debug.registerDebugConfigurationProvider('dmalab', new ConfigurationProvider()),
   );
+  // the devicetree language server (the same one `dmalab lsp --stdio` serves), in a Node process
+  const server = path.join(context.extensionPath, 'dist', 'lsp-server.js');
+  client = new LanguageClient(
+    'dmalab-devicetree',
+    'DMA Lab Devicetree',
+    { run: { module: server, transport: TransportKind.stdio }, debug: { module: server, transport: TransportKind.stdio } },
+    { documentSelector: [{ language: 'devicetree' }], synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{dts,dtsi,dtso,h}') } },
+  );
+  void client.start();
 }
 
-export function deactivate(): void {
-  /* sessions end with their debug sessions */
+export function deactivate(): Thenable<void> | undefined {
+  return client?.stop();
 }
