@@ -4,7 +4,7 @@
  * the debugger's DMA scope. Plain JSON, so they cross thread and process boundaries.
  */
 import type { Kernel } from '../kernel/kernel';
-import type { SourceLocation } from '../kernel/findings';
+import { findingJson, type FindingJson, type SourceLocation } from '../kernel/findings';
 import { dirName } from '../kernel/dma/dir';
 import type { TraceEvent } from '../trace/events';
 
@@ -76,17 +76,8 @@ export function cacheState(k: Kernel, phys: number, len: number): { lineSize: nu
   return { lineSize: k.cache.lineSize, lines: k.cache.linesIn(phys, Math.min(len, 1 << 24)).map((l) => ({ addr: hex(l.addr), state: l.state })) };
 }
 
-export function findingsSnapshot(k: Kernel) {
-  return k.findings.map((f) => ({
-    id: f.id,
-    severity: f.severity,
-    message: f.message,
-    device: f.device,
-    time_ns: f.t,
-    count: f.count,
-    location: f.site?.location() ?? null,
-    related: f.related.map((r) => ({ message: r.message, location: r.site?.location() ?? null })),
-  }));
+export function findingsSnapshot(k: Kernel): FindingJson[] {
+  return k.findings.map(findingJson);
 }
 
 /** Events in [from, to] (virtual ns), at most `max`, as plain objects. */

@@ -77,3 +77,28 @@ export interface Finding {
   /** How many times the same finding recurred at the same place (reported once). */
   count: number;
 }
+
+/** A finding as plain JSON (reports, debugger events, panels): locations resolved. */
+export interface FindingJson {
+  id: string;
+  severity: string;
+  message: string;
+  device: string;
+  time_ns: number;
+  count: number;
+  location: SourceLocation | null;
+  related: { message: string; location: SourceLocation | null }[];
+}
+
+export function findingJson(f: Finding): FindingJson {
+  return {
+    id: f.id,
+    severity: f.severity,
+    message: f.message,
+    device: f.device,
+    time_ns: f.t,
+    count: f.count,
+    location: f.site?.location() ?? null,
+    related: f.related.map((r) => ({ message: r.message, location: r.site?.location() ?? null })),
+  };
+}

@@ -3,7 +3,7 @@
  * source locations (file:line:col, clickable in terminals and editors), or one JSON object.
  */
 import * as path from 'path';
-import type { Finding, SourceLocation } from '../kernel/findings';
+import { findingJson, type Finding, type FindingJson, type SourceLocation } from '../kernel/findings';
 import type { TraceEvent } from '../trace/events';
 import type { RunResult } from './run';
 
@@ -68,29 +68,8 @@ function formatFinding(f: Finding, cwd: string, c: (code: string, s: string) => 
   return out;
 }
 
-export interface JsonFinding {
-  id: string;
-  severity: string;
-  message: string;
-  device: string;
-  time_ns: number;
-  count: number;
-  location: SourceLocation | null;
-  related: { message: string; location: SourceLocation | null }[];
-}
-
-export function findingJson(f: Finding): JsonFinding {
-  return {
-    id: f.id,
-    severity: f.severity,
-    message: f.message,
-    device: f.device,
-    time_ns: f.t,
-    count: f.count,
-    location: f.site?.location() ?? null,
-    related: f.related.map((r) => ({ message: r.message, location: r.site?.location() ?? null })),
-  };
-}
+export { findingJson };
+export type { FindingJson as JsonFinding };
 
 export function formatJson(r: RunResult): string {
   const log = (r.kernel?.trace.events ?? []).filter((e) => e.kind === 'log').map((e) => ({ time_ns: e.t, level: (e as { level: string }).level, text: (e as { text: string }).text }));

@@ -7,7 +7,7 @@
 import * as vm from 'vm';
 import type { MessagePort } from 'worker_threads';
 import type { Kernel } from '../../emulator/kernel/kernel';
-import { COHERENCY_FINDINGS } from '../../emulator/kernel/findings';
+import { COHERENCY_FINDINGS, findingJson } from '../../emulator/kernel/findings';
 import type { TraceEvent } from '../../emulator/trace/events';
 import { allocationSize, parseMemoryRef, physicalRuns, readMemory, viewAddress, writeMemory } from '../../emulator/inspect/memory-ref';
 import type { TransferTag } from '../../emulator/kernel/dma/debug';
@@ -183,7 +183,7 @@ export class Probe {
     }
     if (e.kind === 'finding') {
       const loc = e.finding.site?.location();
-      this.post({ type: 'finding', finding: findingsSnapshot(this.k).find((x) => x.id === e.finding.id && x.time_ns === e.finding.t) ?? { id: e.finding.id } });
+      this.post({ type: 'finding', finding: findingJson(e.finding) });
       this.post({ type: 'output', category: e.finding.severity === 'error' ? 'stderr' : 'console', text: `${e.finding.severity} [${e.finding.id}] ${e.finding.message}\n`, location: loc });
     }
     this.lastEvent = e;

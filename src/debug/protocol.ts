@@ -4,6 +4,8 @@
  * `globalThis.__dmalab.call`), which works whether the script runs or is paused; these messages
  * carry what the worker announces on its own.
  */
+import type { FindingJson } from '../../emulator/kernel/findings';
+
 export interface LaunchConfig {
   program: string;
   platform: string;
@@ -24,7 +26,7 @@ export interface EventFilter {
 export type WorkerToAdapter =
   | { type: 'bundle'; filename: string; url: string; entry: string; map: string }
   | { type: 'output'; category: 'console' | 'stdout' | 'stderr' | 'important'; text: string; location?: { file: string; line: number; column: number } }
-  | { type: 'finding'; finding: Record<string, unknown> }
+  | { type: 'finding'; finding: FindingJson }
   | { type: 'memory'; memoryReference: string; count: number }
   | { type: 'exit'; exitCode: number; error?: { message: string; location?: { file: string; line: number; column: number }; stack?: string } };
 
