@@ -556,9 +556,22 @@ export class DebugRuntime extends EventEmitter {
       else if (info?.reason === 'exception') stop = { reason: 'exception', description: 'Paused on a script error that ends the run', text: info.description };
       else stop = { reason: 'exception', description: info ? `${info.filter}: ${info.description}` : 'Paused on a DMA event', text: info?.description };
     } else if (p.reason === 'other') {
+      if (this.lastAction === 'continue') {
+        // a pause request that was still queued when the user continued: not a stop anyone asked for
+        this.paused = undefined;
+        await this.cdp?.send('Debugger.resume');
+        return;
+      }
       stop = this.lastAction === 'pause' ? { reason: 'pause', description: 'Paused' } : { reason: 'step', description: 'Paused after a step' };
     } else stop = { reason: 'pause', description: `Paused (${p.reason})` };
     this.buildFrames();
+    if (stop.reason === 'pause' && this.frames.length === 0) {
+      // the pause landed in emulator code: run on to the next statement of the script
+      this.paused = undefined;
+      this.frames = [];
+      await this.cdp?.send('Debugger.stepInto');
+      return;
+    }
     this.emit('stopped', stop);
   }
 
