@@ -14,18 +14,16 @@ import type {
   PublishDiagnosticsParams, Range, TextEdit, WorkspaceEdit,
 } from 'vscode-languageserver';
 import { startLanguageServer, type LanguageServer } from '../../src/language/server/server';
-import { ARM32, ARM64, X86 } from './fixtures';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const platformFile = (name: string): string => path.join(ROOT, 'platforms', `${name}.dts`);
 export const platformText = (name: string): string => fs.readFileSync(platformFile(name), 'utf8');
 export const uriOf = (file: string): string => pathToFileURL(file).href;
 
-/** A frozen copy of a built-in platform (fixtures.ts) under a path of its own. */
+/** A built-in platform's text, opened under a path of its own (positions are found by content, not by number). */
 export function fixture(name: 'arm64-smmu-noncoherent' | 'arm32-swiotlb' | 'x86-64-vtd'): { file: string; uri: string; text: string } {
   const file = path.join(path.sep, 'virtual', 'fixtures', `${name}.dts`);
-  const text = name === 'arm64-smmu-noncoherent' ? ARM64 : name === 'arm32-swiotlb' ? ARM32 : X86;
-  return { file, uri: uriOf(file), text };
+  return { file, uri: uriOf(file), text: platformText(name) };
 }
 
 /** Line/character of the `nth` occurrence of `needle` in `text`, plus `delta` characters. */

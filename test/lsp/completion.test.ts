@@ -80,7 +80,7 @@ describe('lsp: completion', () => {
 
   it('labels after &', async () => {
     const { items, text } = await complete(base.replace('iommus = <&smmu 0x101>;', 'iommus = <&sm| 0x101>;'), 'labels');
-    assert.deepStrictEqual(labels(items).sort(), ['dad', 'dmac', 'edu', 'gic', 'smmu', 'uart0']);
+    assert.deepStrictEqual(labels(items).sort(), ['dad', 'dmac', 'edu', 'gic', 'nic', 'smmu', 'uart0']);
     const smmu = items.find((i) => i.label === 'smmu')!;
     assert.strictEqual(smmu.detail, '/iommu@9050000');
     assert.strictEqual(textAt(text, (smmu.textEdit as TextEdit).range), 'sm');

@@ -25,7 +25,7 @@ describe('lsp: outline and folding', () => {
       'chosen', 'cpus', 'memory@40000000', 'interrupt-controller@8000000', 'iommu@9050000', 'soc',
     ]);
     const soc = root.children!.find((s) => s.name === 'soc')!;
-    assert.deepStrictEqual(kids(soc).filter((n) => n.includes('@')), ['dad@10000000', 'edu@10100000', 'dma-controller@10200000', 'serial@10300000']);
+    assert.deepStrictEqual(kids(soc).filter((n) => n.includes('@')), ['dad@10000000', 'edu@10100000', 'dma-controller@10200000', 'serial@10300000', 'nic@10400000']);
     const dad = soc.children!.find((s) => s.name === 'dad@10000000')!;
     assert.strictEqual(dad.kind, 2);
     assert.strictEqual(dad.detail, 'dad: "dmalab,dad"');
