@@ -15,6 +15,8 @@ export class Scheduler {
   private seqNo = 0;
   /** Current virtual time in ns. */
   now = 0;
+  /** Events running now (nested when an event busy-waits and runs others): 0 outside any event. */
+  depth = 0;
 
   at(time: number, label: string, run: () => void): ScheduledEvent {
     const ev: ScheduledEvent = { time: Math.max(time, this.now), seq: this.seqNo++, label, run, cancelled: false };
@@ -47,7 +49,12 @@ export class Scheduler {
     if (!ev || ev.time > limit) return false;
     this.pop();
     this.now = ev.time;
-    ev.run();
+    this.depth++;
+    try {
+      ev.run();
+    } finally {
+      this.depth--;
+    }
     return true;
   }
 

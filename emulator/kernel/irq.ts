@@ -29,6 +29,8 @@ const REFIRE_NS = 1000;
 
 export interface IrqHost {
   irqc: InterruptController;
+  /** How many hardware events are running (the scheduler's depth). */
+  eventDepth(): number;
   emitInterrupt(line: number, handled: boolean, dev?: Device): void;
   log(dev: Device | undefined, level: 'err' | 'warn' | 'info', text: string): void;
   /** Handlers may have woken waiters: the run loop must let promise continuations run. */
@@ -45,6 +47,8 @@ export class IrqCore implements IrqSink {
   /** spin_lock_irqsave nesting: interrupts are held while > 0. */
   irqsOff = 0;
   currentLine = -1;
+  /** Event depth at which the innermost running handler was entered (-1: none). */
+  handlerEventDepth = -1;
 
   constructor(private readonly host: IrqHost) {}
 
@@ -87,6 +91,8 @@ export class IrqCore implements IrqSink {
     let handled = false;
     this.inIrq++;
     const prev = this.currentLine;
+    const prevDepth = this.handlerEventDepth;
+    this.handlerEventDepth = this.host.eventDepth();
     this.currentLine = line;
     try {
       for (const a of [...list]) {
@@ -96,6 +102,7 @@ export class IrqCore implements IrqSink {
     } finally {
       this.inIrq--;
       this.currentLine = prev;
+      this.handlerEventDepth = prevDepth;
       this.host.woke();
     }
     if (handled) this.unhandled.delete(line);

@@ -67,10 +67,6 @@ export class Kernel {
   private wokeFlag = false;
   private transferIds = 1;
   private domainIds = 1;
-  /** Hardware events running (the scheduler's step, also inside a busy-wait): see transferStart. */
-  private hwEvents = 0;
-  /** Interrupt-handler depth when the innermost hardware event began. */
-  private eventIrqBase = 0;
 
   constructor(
     readonly platform: Platform,
@@ -83,18 +79,6 @@ export class Kernel {
       transferEnd: (h, ok, done) => this.transferEnd(h as TransferTag & { bus: number; size: number; write: boolean }, ok, done),
     });
     const m = this.machine;
-    const step = m.sched.step.bind(m.sched);
-    m.sched.step = (limit?: number): boolean => {
-      const base = this.eventIrqBase;
-      this.eventIrqBase = this.irq.inIrq;
-      this.hwEvents++;
-      try {
-        return step(limit);
-      } finally {
-        this.hwEvents--;
-        this.eventIrqBase = base;
-      }
-    };
     this.pages = new PageAllocator(platform.memory, platform.zoneDmaLimit, platform.arch !== 'arm', this.prng);
     this.as = new KernelAddressSpace(LAYOUTS[platform.arch], platform.memory);
     this.cpu = new Cpu(this.as, m.cache, m.ram);
@@ -123,6 +107,7 @@ export class Kernel {
     this.iommuOps = new IommuOps(env);
     this.irq = new IrqCore({
       irqc: m.irqc,
+      eventDepth: () => m.sched.depth,
       emitInterrupt: (line, handled, dev) => {
         this.cpu.buffers?.loadBarrier(); // interrupt entry: nothing read ahead survives it
         this.emit({ kind: 'interrupt', t: this.now, device: dev?.nodeName ?? '', line, handled });
@@ -253,7 +238,8 @@ export class Kernel {
     // a device starting a transfer on its own (in a hardware event, also one a busy-wait runs, and
     // no interrupt handler entered since) has no script line on the stack to blame: capturing one
     // would cost a stack walk and find nothing (or the busy-wait's line, which did not start it)
-    const onItsOwn = this.hwEvents > 0 && this.irq.inIrq === this.eventIrqBase;
+    const depth = this.machine.sched.depth;
+    const onItsOwn = depth > 0 && this.irq.handlerEventDepth < depth;
     const tag = { device, id: this.transferIds++, label, site: this.dmaengine.transferSite(device, bus) ?? (onItsOwn ? undefined : this.here()), t: this.now, bus, size, write };
     this.emit({ kind: 'transfer-start', t: this.now, device: desc.name, id: tag.id, bus, size, write, label, site: tag.site });
     return tag;
