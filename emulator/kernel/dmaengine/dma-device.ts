@@ -73,3 +73,19 @@ export class DmaDevice {
     return `dma${this.dev_id} (${this.dev.name})`;
   }
 }
+
+/**
+ * What a built-in controller driver claims at probe: its register window (ioremapped) and its
+ * interrupt line. Undefined, with the reason logged, when the node lacks either.
+ */
+export function claimController(k: import('../kernel').Kernel, dev: import('../device').Device, driverName: string): { io: import('../driver-core').IoMem; irq: number } | undefined {
+  dev.driverName = driverName;
+  const res = dev.desc.reg[0];
+  const irq = dev.desc.irqs[0]?.line ?? -1;
+  const io = res ? k.drivers.ioremap(res.base, res.size) : null;
+  if (!io || irq < 0) {
+    k.log(dev, 'err', 'no register window or interrupt: not probing');
+    return undefined;
+  }
+  return { io, irq };
+}

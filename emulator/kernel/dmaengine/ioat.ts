@@ -25,7 +25,7 @@ import { DmaChan } from './channel';
 import { DMA_MEM_TO_MEM, DMA_MEMCPY, DMA_PREP_INTERRUPT, DMA_RESIDUE_GRANULARITY_DESCRIPTOR, DMA_TRANS_ABORTED, DMA_TRANS_NOERROR, DMA_TRANS_READ_FAILED, DMA_TRANS_WRITE_FAILED } from './constants';
 import type { DmaEngine } from './core';
 import { DmaAsyncTxDescriptor } from './descriptor';
-import { DmaDevice } from './dma-device';
+import { DmaDevice, claimController } from './dma-device';
 import type { VirtDma } from './virt-dma';
 
 /** Ring size (1 << ioat_ring_alloc_order, 8). */
@@ -68,15 +68,10 @@ export class IoatDriver {
   probe(): number {
     const k = this.k;
     const dev = this.dev;
-    const res = dev.desc.reg[0];
-    const irq = dev.desc.irqs[0]?.line ?? -1;
-    dev.driverName = 'ioatdma';
-    const io = res ? k.drivers.ioremap(res.base, res.size) : null;
-    if (!io || irq < 0) {
-      k.log(dev, 'err', 'no register window or interrupt: not probing');
-      return -EINVAL;
-    }
-    this.io = io;
+    const claimed = claimController(k, dev, 'ioatdma');
+    if (!claimed) return -EINVAL;
+    const { irq } = claimed;
+    this.io = claimed.io;
     // ioat: 64-bit DMA addressing
     k.dma.setMask(dev, 0xffff_ffff_ffff_ffffn, 'both');
     const chancnt = this.rd8(IOAT_CHANCNT);

@@ -33,7 +33,7 @@ import {
 } from './constants';
 import type { DmaEngine } from './core';
 import { DmaAsyncTxDescriptor, type DescSegment } from './descriptor';
-import { DmaDevice, type DmaDeviceOps, type MemSegment, type TxState } from './dma-device';
+import { DmaDevice, claimController, type DmaDeviceOps, type MemSegment, type TxState } from './dma-device';
 import type { SlaveConfig } from './slave-config';
 import type { VirtDma } from './virt-dma';
 
@@ -100,15 +100,10 @@ export class Pl08xDriver {
   probe(): number {
     const k = this.k;
     const dev = this.dev;
-    const res = dev.desc.reg[0];
-    const irq = dev.desc.irqs[0]?.line ?? -1;
-    dev.driverName = 'dma-pl08x';
-    const io = res ? k.drivers.ioremap(res.base, res.size) : null;
-    if (!io || irq < 0) {
-      k.log(dev, 'err', 'no register window or interrupt: not probing');
-      return -EINVAL;
-    }
-    this.io = io;
+    const claimed = claimController(k, dev, 'dma-pl08x');
+    if (!claimed) return -EINVAL;
+    const { irq } = claimed;
+    this.io = claimed.io;
     const part = this.rd(PL080_PERIPH_ID0) | ((this.rd(PL080_PERIPH_ID0 + 4) & 0xf) << 8);
     const rev = (this.rd(PL080_PERIPH_ID0 + 8) >> 4) & 0xf;
     const mw = this.u32(dev, 'memcpy-bus-width', 32);
@@ -162,7 +157,7 @@ export class Pl08xDriver {
     this.booting = false;
     k.log(dev, 'info', `initialized ${PL080_CHANNELS} virtual memcpy channels`);
     k.log(dev, 'info', `initialized ${PL080_SIGNALS} virtual slave channels`);
-    k.log(dev, 'info', `DMA: PL${part.toString(16).padStart(3, '0')} rev${rev} at 0x${res.base.toString(16).padStart(8, '0')} irq ${irq}`);
+    k.log(dev, 'info', `DMA: PL${part.toString(16).padStart(3, '0')} rev${rev} at 0x${claimed.io.phys.toString(16).padStart(8, '0')} irq ${irq}`);
     return 0;
   }
 
