@@ -119,3 +119,44 @@ export function dmaScope(k: Kernel, lastEvent?: TraceEvent) {
     now_ns: k.now,
   };
 }
+
+export interface MemoryMapRegion {
+  kind: 'ram' | 'mmio' | 'swiotlb' | 'reserved';
+  name: string;
+  base: string;
+  size: number;
+  /** swiotlb: bytes of bounce slots in use now. */
+  used?: number;
+}
+
+export interface MemoryMapDevice {
+  /** Node name with unit address ("dad@10000000"), usable in `iova:<device>:0x…` references. */
+  name: string;
+  labels: string[];
+  compatible: string;
+  coherent: boolean;
+  /** "smmu0 (stream 0x10)", "dma-ranges", or "direct". */
+  translation: string;
+  /** Highest bus address the device reaches +1, hex; absent when it reaches everything. */
+  dmaLimit?: string;
+}
+
+/** The physical address map: RAM banks, device MMIO, the swiotlb pool, reserved regions; and the bus masters. */
+export function memoryMap(k: Kernel): { platform: string; arch: string; regions: MemoryMapRegion[]; devices: MemoryMapDevice[] } {
+  const p = k.platform;
+  const regions: MemoryMapRegion[] = [];
+  p.memory.forEach((b, i) => regions.push({ kind: 'ram', name: p.memory.length > 1 ? `RAM bank ${i}` : 'RAM', base: hex(b.base), size: b.size }));
+  for (const r of p.reserved) regions.push({ kind: 'reserved', name: `${r.name} (${r.kind})`, base: hex(r.base), size: r.size });
+  if (k.swiotlb) regions.push({ kind: 'swiotlb', name: 'swiotlb', base: hex(k.swiotlb.start), size: k.swiotlb.size, used: k.swiotlb.used * 2048 });
+  for (const d of p.devices) for (const r of d.reg) regions.push({ kind: 'mmio', name: d.name, base: hex(r.base), size: r.size });
+  regions.sort((a, b) => Number(BigInt(a.base) - BigInt(b.base)));
+  const devices = p.devices.map((d) => ({
+    name: d.name,
+    labels: d.node.labels,
+    compatible: d.compatible[0] ?? '',
+    coherent: d.coherent,
+    translation: d.iommu ? `${d.iommu.desc.name} (stream 0x${d.iommu.streamId.toString(16)})` : d.dmaRanges.length ? 'dma-ranges' : 'direct',
+    dmaLimit: Number.isFinite(d.busDmaLimit) ? hex(d.busDmaLimit) : undefined,
+  }));
+  return { platform: p.name, arch: p.arch, regions, devices };
+}

@@ -12,7 +12,7 @@ import type { TraceEvent } from '../../emulator/trace/events';
 import { allocationSize, parseMemoryRef, physicalRuns, readMemory, viewAddress, writeMemory } from '../../emulator/inspect/memory-ref';
 import type { TransferTag } from '../../emulator/kernel/dma/debug';
 import { describeValue } from '../../emulator/inspect/values';
-import { cacheState, dmaScope, findingsSnapshot, iommuTables, liveMappings, timeline } from '../../emulator/inspect/snapshots';
+import { cacheState, dmaScope, findingsSnapshot, iommuTables, liveMappings, memoryMap, timeline } from '../../emulator/inspect/snapshots';
 import type { EventFilter, StopInfo, WorkerToAdapter } from './protocol';
 
 /** The one place the debugger pauses the worker: a script of its own, so it is never blackboxed. */
@@ -281,6 +281,8 @@ export class Probe {
         return timeline(k, Number(a.from ?? 0), a.to === undefined ? Infinity : Number(a.to), Number(a.max ?? 5000));
       case 'dmaScope':
         return dmaScope(k, this.lastEvent);
+      case 'memoryMap':
+        return memoryMap(k);
       case 'setFilters':
         return { errors: this.setFilters((a.filters as EventFilter[]) ?? []) };
       case 'dataBreakpointInfo': {

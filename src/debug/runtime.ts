@@ -9,7 +9,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { WorkerCdp } from './cdp';
 import { ScriptMap, TsLocation } from './source-map';
-import type { EventFilter, LaunchConfig, StopInfo, WorkerToAdapter } from './protocol';
+import { SNAPSHOT_NAMES, type EventFilter, type LaunchConfig, type StopInfo, type WorkerToAdapter } from './protocol';
 
 export interface RemoteObject {
   type: string;
@@ -409,9 +409,9 @@ export class DebugRuntime extends EventEmitter {
     return this.probe('writeMemory', { memoryReference, offset, data });
   }
 
-  /** A read-only snapshot for panels: mappings, iommuTables, cacheState, findings, timeline, dmaScope. */
+  /** A read-only snapshot for panels (one of SNAPSHOT_NAMES). */
   async snapshot(name: string, args: Record<string, unknown>): Promise<unknown> {
-    if (!['mappings', 'iommuTables', 'cacheState', 'findings', 'timeline', 'dmaScope'].includes(name)) throw new DebugError(`unknown snapshot "${name}"`);
+    if (!(SNAPSHOT_NAMES as readonly string[]).includes(name)) throw new DebugError(`unknown snapshot "${name}"`);
     return this.probe(name, args);
   }
 

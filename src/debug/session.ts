@@ -8,7 +8,7 @@ import * as path from 'path';
 import { InitializedEvent, LoggingDebugSession, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, Thread, StackFrame, Source, Scope, MemoryEvent, InvalidatedEvent, Event, Breakpoint } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DebugRuntime, EXCEPTION_FILTERS, StopEvent } from './runtime';
-import { DMA_FILTERS, EventFilter, LaunchConfig } from './protocol';
+import { DMA_FILTERS, EventFilter, LaunchConfig, SNAPSHOT_NAMES } from './protocol';
 import { platformFile, DEFAULT_PLATFORM, PlatformError } from '../../emulator/runner/platforms';
 import * as linux from '../../emulator/api/linux/index';
 
@@ -390,9 +390,9 @@ export class DmaLabSession extends LoggingDebugSession {
 
   protected override async customRequest(command: string, response: DebugProtocol.Response, args: Record<string, unknown>): Promise<void> {
     try {
-      const m = /^dmalab\/(mappings|iommuTables|cacheState|findings|timeline|dmaScope)$/.exec(command);
-      if (!m) throw new Error(`unknown request "${command}"`);
-      response.body = await this.runtime().snapshot(m[1], args ?? {});
+      const name = command.startsWith('dmalab/') ? command.slice('dmalab/'.length) : '';
+      if (!(SNAPSHOT_NAMES as readonly string[]).includes(name)) throw new Error(`unknown request "${command}"`);
+      response.body = await this.runtime().snapshot(name, args ?? {});
       this.sendResponse(response);
     } catch (e) {
       this.fail(response, e);

@@ -89,6 +89,12 @@ describe('debug adapter: DMA-aware debugging', function () {
     const locals = await a.dc.variablesRequest({ variablesReference: scopes.body.scopes[0].variablesReference });
     const maps = (await a.dc.customRequest('dmalab/mappings')).body as { bounce?: string; dma: string }[];
     assert.ok(maps[0].bounce, 'on arm32 the buffer bounces: the device writes the slot');
+    const mm = (await a.dc.customRequest('dmalab/memoryMap')).body as { regions: { kind: string; base: string; size: number; used?: number }[]; devices: { name: string; translation: string }[] };
+    const pool = mm.regions.find((r) => r.kind === 'swiotlb')!;
+    assert.ok(pool && pool.used! > 0, 'the memory map shows the swiotlb pool with the slot in use');
+    assert.ok(BigInt(maps[0].bounce!) >= BigInt(pool.base) && BigInt(maps[0].bounce!) < BigInt(pool.base) + BigInt(pool.size));
+    assert.ok(mm.regions.some((r) => r.kind === 'ram') && mm.regions.some((r) => r.kind === 'mmio'));
+    assert.match(mm.devices.find((d) => d.name.startsWith('dad@'))!.translation, /^(dma-ranges|direct)$/, 'no IOMMU on arm32');
     const info = await a.dc.dataBreakpointInfoRequest({ name: `iova:dad:${maps[0].dma}`, asAddress: true, bytes: 4096 } as DebugProtocol.DataBreakpointInfoArguments);
     assert.ok(info.body.dataId);
     const set = await a.dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }] });
