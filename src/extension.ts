@@ -1,12 +1,15 @@
 /**
  * The VS Code extension: activation only wires pieces together. The `dmalab` debugger runs its
- * adapter inline (in the extension host, the script in a worker thread); the other pieces (panel,
- * language client, commands) attach here as they arrive.
+ * adapter inline (in the extension host, the script in a worker thread); the views (DMA panel,
+ * memory view, Problems diagnostics) follow the sessions through one DebugEvents hub.
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind } from 'vscode-languageclient/node';
 import { DmaLabSession } from './debug/session';
+import { DebugEvents } from './debug-events';
+import { FindingDiagnostics } from './finding-diagnostics';
+import { registerDriverCommands } from './driver-commands';
 
 class InlineAdapterFactory implements vscode.DebugAdapterDescriptorFactory {
   constructor(private readonly workerFile: string) {}
@@ -43,6 +46,11 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.debug.registerDebugAdapterDescriptorFactory('dmalab', new InlineAdapterFactory(workerFile)),
     vscode.debug.registerDebugConfigurationProvider('dmalab', new ConfigurationProvider()),
   );
+  const events = new DebugEvents();
+  context.subscriptions.push(events, new FindingDiagnostics(events));
+  registerDriverCommands(context);
+  // the DMA panel
+  // the memory view
   // the devicetree language server (the same one `dmalab lsp --stdio` serves), in a Node process
   const server = path.join(context.extensionPath, 'dist', 'lsp-server.js');
   client = new LanguageClient(
