@@ -119,7 +119,7 @@ export class DmaLabSession extends LoggingDebugSession {
       program,
       platform: platform.endsWith('.dts') ? path.resolve(args.cwd ?? process.cwd(), platform) : platform,
       seed,
-      stopOnEntry: !!args.stopOnEntry,
+      stopOnEntry: !!args.stopOnEntry && !args.noDebug,
       showEmulatorFrames: !!args.showEmulatorFrames,
       asyncStackTraces: !!args.asyncStackTraces,
       trace: args.trace ? path.resolve(args.cwd ?? process.cwd(), args.trace) : undefined,
@@ -163,6 +163,7 @@ export class DmaLabSession extends LoggingDebugSession {
   }
 
   protected override async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
+    if (this.launchArgs?.noDebug) return this.notDebugging(response, (args.breakpoints ?? args.lines ?? []).length);
     try {
       const file = args.source?.path;
       if (!file) throw new Error('setBreakpoints: the source has no path');
@@ -185,6 +186,7 @@ export class DmaLabSession extends LoggingDebugSession {
   }
 
   protected override async setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): Promise<void> {
+    if (this.launchArgs?.noDebug) return this.notDebugging(response, (args.filterOptions ?? []).length + (args.filters ?? []).length);
     try {
       const rt = this.runtime();
       const chosen: EventFilter[] = [...(args.filters ?? []).map((id) => ({ id })), ...(args.filterOptions ?? []).map((o) => ({ id: o.filterId, condition: o.condition }))];
@@ -202,6 +204,7 @@ export class DmaLabSession extends LoggingDebugSession {
   }
 
   protected override async setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): Promise<void> {
+    if (this.launchArgs?.noDebug) return this.notDebugging(response, (args.breakpoints ?? []).length);
     try {
       const names = (args.breakpoints ?? []).map((b) => b.name.trim());
       await this.runtime().setFunctionBreakpoints(names.filter((n) => API_NAMES.has(n)));
@@ -335,6 +338,7 @@ export class DmaLabSession extends LoggingDebugSession {
   }
 
   protected override async setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): Promise<void> {
+    if (this.launchArgs?.noDebug) return this.notDebugging(response, (args.breakpoints ?? []).length);
     try {
       const r = await this.runtime().setDataBreakpoints((args.breakpoints ?? []).map((b) => ({ dataId: b.dataId, accessType: b.accessType })));
       response.body = { breakpoints: r };
@@ -342,6 +346,12 @@ export class DmaLabSession extends LoggingDebugSession {
     } catch (e) {
       this.fail(response, e);
     }
+  }
+
+  /** A run without debugging ("Run Driver Script", DAP `noDebug`): breakpoints of every kind are accepted and never stop. */
+  private notDebugging(response: DebugProtocol.Response & { body?: unknown }, count: number): void {
+    response.body = { breakpoints: Array.from({ length: count }, () => ({ verified: false, message: 'running without debugging: breakpoints are off' })) };
+    this.sendResponse(response);
   }
 
   protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {

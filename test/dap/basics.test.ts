@@ -52,6 +52,26 @@ describe('debug adapter: basics', function () {
     await terminated;
   });
 
+  it('runs without debugging (noDebug): breakpoints and DMA filters never stop, findings still arrive', async () => {
+    const bug = example('bugs/unmap-size-mismatch.ts');
+    const initialized = a.dc.waitForEvent('initialized');
+    const exited = a.dc.waitForEvent('exited');
+    const finding = a.dc.waitForEvent('dmalab.finding');
+    let stops = 0;
+    a.dc.on('stopped', () => stops++);
+    const launched = a.dc.launch({ program: bug, platform: 'x86-64-vtd', noDebug: true, stopOnEntry: true } as DebugProtocol.LaunchRequestArguments);
+    await initialized;
+    const r = await a.dc.setBreakpointsRequest({ source: { path: bug }, breakpoints: [{ line: lineOf(bug, '// BUG: unmap-size-mismatch') }] });
+    assert.strictEqual(r.body.breakpoints[0].verified, false);
+    assert.match(r.body.breakpoints[0].message!, /without debugging/);
+    await a.dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'dma-map' }] });
+    await a.dc.configurationDoneRequest();
+    await launched;
+    assert.strictEqual(((await finding) as DebugProtocol.Event).body.id, 'unmap-size-mismatch');
+    assert.strictEqual(((await exited) as DebugProtocol.ExitedEvent).body.exitCode, 1);
+    assert.strictEqual(stops, 0);
+  });
+
   it('moves a breakpoint on a line without code, and refuses files outside the bundle', async () => {
     const initialized = a.dc.waitForEvent('initialized');
     const launched = a.dc.launch({ program: dad, platform: 'x86-64-vtd' });
