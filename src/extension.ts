@@ -5,11 +5,13 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind } from 'vscode-languageclient/node';
 import { DmaLabSession } from './debug/session';
 import { DebugEvents } from './debug-events';
 import { FindingDiagnostics } from './finding-diagnostics';
 import { registerDriverCommands } from './driver-commands';
+import { DevicetreeClient } from './devicetree-client';
+import { registerDmaPanel } from './panel/provider';
+import { registerMemoryView } from './memory-view';
 
 class InlineAdapterFactory implements vscode.DebugAdapterDescriptorFactory {
   constructor(private readonly workerFile: string) {}
@@ -38,7 +40,7 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
   }
 }
 
-let client: LanguageClient | undefined;
+let devicetree: DevicetreeClient | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
   const workerFile = path.join(context.extensionPath, 'dist', 'debug-worker.js');
@@ -50,18 +52,13 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(events, new FindingDiagnostics(events));
   registerDriverCommands(context);
   // the DMA panel
+  context.subscriptions.push(registerDmaPanel(context, events));
   // the memory view
-  // the devicetree language server (the same one `dmalab lsp --stdio` serves), in a Node process
-  const server = path.join(context.extensionPath, 'dist', 'lsp-server.js');
-  client = new LanguageClient(
-    'dmalab-devicetree',
-    'DMA Lab Devicetree',
-    { run: { module: server, transport: TransportKind.stdio }, debug: { module: server, transport: TransportKind.stdio } },
-    { documentSelector: [{ language: 'devicetree' }], synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{dts,dtsi,dtso,h}') } },
-  );
-  void client.start();
+  context.subscriptions.push(registerMemoryView(context, events));
+  // the devicetree language server, started with the first devicetree document
+  devicetree = new DevicetreeClient(context.extensionPath);
 }
 
 export function deactivate(): Thenable<void> | undefined {
-  return client?.stop();
+  return devicetree?.stop();
 }

@@ -12,7 +12,8 @@ import type { TraceEvent } from '../../emulator/trace/events';
 import { allocationSize, parseMemoryRef, physicalRuns, readMemory, viewAddress, writeMemory } from '../../emulator/inspect/memory-ref';
 import type { TransferTag } from '../../emulator/kernel/dma/debug';
 import { describeValue } from '../../emulator/inspect/values';
-import { cacheState, dmaScope, findingsSnapshot, iommuTables, liveMappings, memoryMap, timeline } from '../../emulator/inspect/snapshots';
+import { cacheState, dmaScope, findingsSnapshot, iommuTables, liveMappings, memoryMap, panelSnapshot, timeline, type PanelSnapshotArgs } from '../../emulator/inspect/snapshots';
+import { addressViews } from '../../emulator/inspect/address-views';
 import type { EventFilter, StopInfo, WorkerToAdapter } from './protocol';
 
 /** The one place the debugger pauses the worker: a script of its own, so it is never blackboxed. */
@@ -259,6 +260,8 @@ export class Probe {
     switch (name) {
       case 'takeStop':
         return this.stop ?? null;
+      case 'posted':
+        return this.posted;
       case 'readMemory': {
         const v = parseMemoryRef(k, String(a.memoryReference), Number(a.offset ?? 0));
         const r = readMemory(k, v, Number(a.count ?? 0));
@@ -283,6 +286,10 @@ export class Probe {
         return dmaScope(k, this.lastEvent);
       case 'memoryMap':
         return memoryMap(k);
+      case 'panel':
+        return panelSnapshot(k, a as PanelSnapshotArgs, this.stop, this.lastEvent);
+      case 'addressViews':
+        return addressViews(k, String(a.memoryReference ?? ''), { device: a.device === undefined || a.device === null ? undefined : String(a.device), length: a.length === undefined ? undefined : Number(a.length) });
       case 'setFilters':
         return { errors: this.setFilters((a.filters as EventFilter[]) ?? []) };
       case 'dataBreakpointInfo': {
@@ -303,7 +310,16 @@ export class Probe {
     }
   }
 
+  /** Messages posted so far: a stop waits until the adapter has received them all (see `posted`). */
+  private posted = 0;
+
+  /** A logpoint's text: through the same channel as the kernel log, so it precedes the stop that follows it. */
+  logpoint = (text: string): void => {
+    this.post({ type: 'output', category: 'console', text: `${text}\n` });
+  };
+
   private post(m: WorkerToAdapter): void {
+    this.posted++;
     this.port.postMessage(m);
   }
 }

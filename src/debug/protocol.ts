@@ -19,7 +19,7 @@ export interface LaunchConfig {
 
 /** An exception-breakpoint filter the user enabled, with its optional condition on the event. */
 /** The read-only snapshots the adapter serves as `dmalab/<name>` custom requests. */
-export const SNAPSHOT_NAMES = ['mappings', 'iommuTables', 'cacheState', 'findings', 'timeline', 'dmaScope', 'memoryMap'] as const;
+export const SNAPSHOT_NAMES = ['mappings', 'iommuTables', 'cacheState', 'findings', 'timeline', 'dmaScope', 'memoryMap', 'addressViews', 'panel'] as const;
 export type SnapshotName = (typeof SNAPSHOT_NAMES)[number];
 
 export interface EventFilter {

@@ -140,17 +140,29 @@ export class DebugRuntime extends EventEmitter {
     this.worker.stdout.on('data', (d: Buffer) => this.emit('output', { category: 'stdout', text: d.toString() }));
     this.worker.stderr.on('data', (d: Buffer) => this.emit('output', { category: 'stderr', text: d.toString() }));
     this.worker.on('message', (m: WorkerToAdapter) => {
-      if (m.type === 'bundle') {
-        this.bundleUrl = m.url;
-        this.entry = m.entry;
-        this.map = new ScriptMap(m.map, m.filename);
-        bundleResolve();
-      } else if (m.type === 'output') this.emit('output', m);
-      else if (m.type === 'finding') this.emit('finding', m.finding);
-      else if (m.type === 'memory') this.emit('memory', m);
-      else if (m.type === 'exit') {
-        if (!this.map) bundleReject(new DebugError(m.error?.message ?? 'the run ended before the script was loaded'));
-        this.finish(m.exitCode, m.error);
+      switch (m.type) {
+        case 'bundle':
+          this.bundleUrl = m.url;
+          this.entry = m.entry;
+          this.map = new ScriptMap(m.map, m.filename);
+          bundleResolve();
+          break;
+        case 'output':
+          this.emit('output', m);
+          this.received();
+          break;
+        case 'finding':
+          this.emit('finding', m.finding);
+          this.received();
+          break;
+        case 'memory':
+          this.emit('memory', m);
+          this.received();
+          break;
+        case 'exit':
+          if (!this.map) bundleReject(new DebugError(m.error?.message ?? 'the run ended before the script was loaded'));
+          this.finish(m.exitCode, m.error);
+          break;
       }
     });
     this.worker.on('error', (e) => {
@@ -199,7 +211,7 @@ export class DebugRuntime extends EventEmitter {
       if (r.logMessage !== undefined) {
         // a logpoint never stops: it prints through the debuggee's console
         const parts = r.logMessage.split(/(\{[^}]*\})/).map((p) => (p.startsWith('{') && p.endsWith('}') ? `(${p.slice(1, -1)})` : JSON.stringify(p)));
-        const log = `console.log(${parts.join(' + ')})`;
+        const log = `globalThis.__dmalab.logpoint(String(${parts.join(' + ')}))`;
         condition = condition ? `(${condition}) && (${log}, false)` : `(${log}, false)`;
       }
       try {
@@ -572,7 +584,35 @@ export class DebugRuntime extends EventEmitter {
       await this.cdp?.send('Debugger.stepInto');
       return;
     }
+    await this.workerMessagesDelivered();
     this.emit('stopped', stop);
+  }
+
+  /** Worker messages (log lines, logpoints, findings, memory events) received from the probe so far. */
+  private receivedCount = 0;
+  private deliveredWaiter?: { count: number; resolve: () => void };
+
+  private received(): void {
+    this.receivedCount++;
+    if (this.deliveredWaiter && this.receivedCount >= this.deliveredWaiter.count) {
+      this.deliveredWaiter.resolve();
+      this.deliveredWaiter = undefined;
+    }
+  }
+
+  /**
+   * Wait until everything the worker posted before it paused has arrived, so the client sees a
+   * log line or finding before the stop it led to. (The pause travels over CDP, the messages over
+   * the worker's port: two channels with no order between them.)
+   */
+  private async workerMessagesDelivered(): Promise<void> {
+    const posted = await this.probe<number | null>('posted').catch(() => null);
+    if (posted === null || this.receivedCount >= posted) return;
+    await new Promise<void>((resolve) => {
+      this.deliveredWaiter = { count: posted, resolve };
+      // a safety net: a message lost with a crashed worker must not hold the stop forever
+      setTimeout(resolve, 2000).unref();
+    });
   }
 
   /** Script frames (mapped to .ts), emulator frames when asked for, a synthetic frame for hardware stops, async frames. */

@@ -405,7 +405,8 @@ export class DmaLabSession extends LoggingDebugSession {
       response.body = await this.runtime().snapshot(name, args ?? {});
       this.sendResponse(response);
     } catch (e) {
-      this.fail(response, e);
+      // panels ask on their own, not the user: their errors are theirs to show
+      this.fail(response, e, false);
     }
   }
 
@@ -423,7 +424,7 @@ export class DmaLabSession extends LoggingDebugSession {
     }
   }
 
-  private fail(response: DebugProtocol.Response, e: unknown): void {
-    this.sendErrorResponse(response, { id: 1001, format: String((e as Error)?.message ?? e).replace(/[{}]/g, (c) => (c === '{' ? '(' : ')')), showUser: true });
+  private fail(response: DebugProtocol.Response, e: unknown, showUser = true): void {
+    this.sendErrorResponse(response, { id: 1001, format: String((e as Error)?.message ?? e).replace(/[{}]/g, (c) => (c === '{' ? '(' : ')')), showUser });
   }
 }

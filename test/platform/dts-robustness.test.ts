@@ -292,7 +292,7 @@ describe('dts robustness', () => {
   });
 });
 
-describe('dts performance', () => {
+describe('dts: large files', () => {
   function bigFile(lines: number): string {
     const out = ['/dts-v1/;', '#define IRQ_BASE 32', '#define REG(a) <(a) 0x1000>', '/ {', '\t#address-cells = <1>;', '\t#size-cells = <1>;', '\tsoc {'];
     for (let i = 0; out.length < lines - 3; i++) {
@@ -311,39 +311,16 @@ describe('dts performance', () => {
     return out.join('\n');
   }
 
-  function best(runs: number, fn: () => void): number {
-    let min = Infinity;
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      fn();
-      min = Math.min(min, performance.now() - t0);
-    }
-    return min;
-  }
-
   const big = bigFile(5000);
 
-  it('parses a 5,000-line file well under 50 ms', function () {
+  // Speed is measured by `npm run bench` (lsp_diagnostics_5k_lines_ms), never asserted here.
+  it('parses and loads a 5,000-line file (and a 20,000-line one) without diagnostics', function () {
     this.timeout(20000);
     assert.ok(big.split('\n').length >= 5000);
-    // Warm up the JIT first.
-    const doc = parseDocument(big, '/perf/big.dts');
-    assert.deepStrictEqual(doc.diagnostics, []);
-    parseDocument(big, '/perf/big.dts');
-    const parseMs = best(3, () => parseDocument(big, '/perf/big.dts'));
-    assert.ok(parseMs < 50, `parseDocument took ${parseMs.toFixed(1)} ms`);
+    assert.deepStrictEqual(parseDocument(big, '/perf/big.dts').diagnostics, []);
     const tree = loadDeviceTree(big, '/perf/big.dts', { readFile: () => undefined });
     assert.deepStrictEqual(tree.diagnostics, []);
-    const loadMs = best(2, () => loadDeviceTree(big, '/perf/big.dts', { readFile: () => undefined }));
-    assert.ok(loadMs < 100, `loadDeviceTree took ${loadMs.toFixed(1)} ms`);
-  });
-
-  it('scales linearly (no quadratic string work)', function () {
-    this.timeout(20000);
     const large = bigFile(20000);
-    const a = best(2, () => parseDocument(big, '/perf/s.dts'));
-    const b = best(2, () => parseDocument(large, '/perf/l.dts'));
-    // 4x the input; allow generous noise but catch quadratic behaviour (which would be ~16x).
-    assert.ok(b < a * 10, `5k lines: ${a.toFixed(1)} ms, 20k lines: ${b.toFixed(1)} ms`);
+    assert.deepStrictEqual(parseDocument(large, '/perf/l.dts').diagnostics, []);
   });
 });

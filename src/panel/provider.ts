@@ -1,0 +1,239 @@
+/**
+ * The DMA panel's host side: a webview view (`dmalab.panel`) that follows the DMA Lab session the
+ * DebugEvents hub tracks. At every stop it asks the adapter for one `dmalab/panel` snapshot (and
+ * the top frame, for the status line) and posts it to the webview; while the program runs it
+ * refreshes at most every 500 ms when findings or memory changes come in; when the run ends it
+ * keeps the last state (with the findings reported since) and says so. Nothing is fetched while
+ * the view is hidden: it catches up when shown.
+ */
+import * as vscode from 'vscode';
+import type { DebugEvents, StopInfo } from '../debug-events';
+import type { FindingJson } from '../../emulator/kernel/findings';
+import type { CoherencyView, HostToWebview, PanelStatus, PanelWire, WebviewToHost } from './protocol';
+import { makeNonce, panelHtml } from './html';
+import { findingsOnly, mergeFindings, stopText, type TopFrame } from './status';
+
+export const PANEL_VIEW_ID = 'dmalab.panel';
+/** Least time between two refreshes while the program runs. */
+export const RUNNING_REFRESH_MS = 500;
+/** Delay of a refresh after the event that asked for it, while running. */
+const RUNNING_SETTLE_MS = 250;
+
+const IDLE: PanelStatus = { state: 'idle', text: 'No DMA Lab debug session' };
+
+export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view?: vscode.WebviewView;
+  private status: PanelStatus = IDLE;
+  private snapshot: PanelWire | null = null;
+  /** Findings the adapter reported this session: the last snapshot may predate some (merged, once each, when the run ends). */
+  private later: FindingJson[] = [];
+  private hubStop?: StopInfo;
+  private selected?: number;
+  private session?: vscode.DebugSession;
+  private fetching = false;
+  private again = false;
+  private timer?: ReturnType<typeof setTimeout>;
+  private lastFetch = 0;
+  /** A refresh was skipped while the view was hidden. */
+  private stale = false;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly events: DebugEvents,
+  ) {
+    this.disposables.push(
+      events.onDidStart((s) => {
+        this.session = s;
+        this.snapshot = null;
+        this.later = [];
+        this.hubStop = undefined;
+        this.status = { state: 'running', text: 'Running', program: programOf(s) };
+        this.post({ type: 'state', status: this.status, snapshot: null });
+      }),
+      events.onDidStop((info) => {
+        if (info.session !== events.session) return;
+        this.session = info.session;
+        this.hubStop = info;
+        this.cancelTimer();
+        this.status = { state: 'paused', text: stopText(null, info), program: programOf(info.session) };
+        this.postStatus();
+        void this.refresh();
+      }),
+      events.onDidContinue((s) => {
+        if (s !== this.session) return;
+        this.hubStop = undefined;
+        this.status = { ...this.status, state: 'running', text: 'Running', error: undefined };
+        this.postStatus();
+      }),
+      events.onDidReportFinding(({ session, finding }) => {
+        if (session !== this.session) return;
+        this.later.push(finding);
+        if (this.status.state === 'running') this.scheduleRefresh();
+      }),
+      events.onDidChangeMemory(({ session, memoryReference }) => {
+        if (session !== this.session) return;
+        // a stop announces itself as a memory change too: the stop's own refresh covers it
+        if (this.status.state === 'running' || (this.status.state === 'paused' && memoryReference)) this.scheduleRefresh();
+      }),
+      events.onDidEnd((s) => {
+        if (s !== this.session) return;
+        this.cancelTimer();
+        this.session = undefined;
+        this.hubStop = undefined;
+        if (this.snapshot) this.snapshot = { ...this.snapshot, findings: mergeFindings(this.snapshot.findings, this.later), stop: null };
+        else if (this.later.length) this.snapshot = findingsOnly(mergeFindings([], this.later));
+        this.later = [];
+        this.status = { state: 'ended', text: 'Run ended', program: this.status.program };
+        this.post({ type: 'state', status: this.status, snapshot: this.snapshot });
+      }),
+    );
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    view.webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
+    view.webview.html = panelHtml({
+      cspSource: view.webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'panel-webview.js')).toString(),
+      styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.css')).toString(),
+    });
+    view.webview.onDidReceiveMessage((m: WebviewToHost) => this.onMessage(m), undefined, this.disposables);
+    view.onDidChangeVisibility(() => {
+      if (view.visible && this.stale) void this.refresh();
+    }, undefined, this.disposables);
+    view.onDidDispose(() => {
+      if (this.view === view) this.view = undefined;
+    }, undefined, this.disposables);
+  }
+
+  private async onMessage(m: WebviewToHost): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.post({ type: 'state', status: this.status, snapshot: this.snapshot });
+        if (this.session && (this.stale || !this.snapshot) && this.status.state !== 'idle') void this.refresh();
+        break;
+      case 'openSource': {
+        const pos = new vscode.Position(Math.max(0, m.line - 1), Math.max(0, (m.column ?? 1) - 1));
+        try {
+          await vscode.window.showTextDocument(vscode.Uri.file(m.file), { selection: new vscode.Range(pos, pos), preview: true });
+        } catch (e) {
+          void vscode.window.showErrorMessage(`DMA Lab: cannot open ${m.file}: ${(e as Error).message}`);
+        }
+        break;
+      }
+      case 'openMemory':
+        try {
+          await vscode.commands.executeCommand('dmalab.openMemoryView', { cpu: m.cpu, phys: m.phys, device: m.device, dma: m.dma });
+        } catch (e) {
+          void vscode.window.showErrorMessage(`DMA Lab: cannot open the memory view: ${(e as Error).message}`);
+        }
+        break;
+      case 'selectMapping':
+        this.selected = m.id;
+        if (this.session) {
+          try {
+            const part = (await this.session.customRequest('dmalab/panel', { mapping: m.id, parts: ['coherency'] })) as PanelWire;
+            const view: CoherencyView | null = part.coherency;
+            if (this.snapshot) this.snapshot = { ...this.snapshot, coherency: view };
+            this.post({ type: 'coherency', coherency: view });
+          } catch {
+            // the session went away meanwhile: the panel keeps what it shows
+          }
+        }
+        break;
+    }
+  }
+
+  /** Fetch a snapshot now (coalesced: a request while one is out runs once more after it). */
+  async refresh(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    if (!this.view?.visible) {
+      this.stale = true;
+      return;
+    }
+    if (this.fetching) {
+      this.again = true;
+      return;
+    }
+    this.fetching = true;
+    this.stale = false;
+    this.lastFetch = Date.now();
+    try {
+      const paused = this.status.state === 'paused';
+      const [snap, frame] = await Promise.all([session.customRequest('dmalab/panel', { mapping: this.selected }) as Promise<PanelWire>, paused ? topFrame(session) : Promise.resolve(undefined)]);
+      if (session !== this.session) return;
+      // `later` stays: a finding reported while this request was out is not in `snap` (merged at the end, once)
+      this.snapshot = snap;
+      if (this.status.state === 'paused') this.status = { ...this.status, text: stopText(snap, this.hubStop, frame), error: undefined };
+      else this.status = { ...this.status, error: undefined };
+      this.post({ type: 'state', status: this.status, snapshot: snap });
+    } catch (e) {
+      if (session === this.session) {
+        this.status = { ...this.status, error: (e as Error).message };
+        this.postStatus();
+      }
+    } finally {
+      this.fetching = false;
+      if (this.again) {
+        this.again = false;
+        void this.refresh();
+      }
+    }
+  }
+
+  private scheduleRefresh(): void {
+    if (this.timer) return;
+    // never right away: a run that is about to end (its last device writes announced) ends first,
+    // instead of a request reaching a debuggee that is gone (the adapter shows that error to the user)
+    const wait = Math.max(RUNNING_SETTLE_MS, this.lastFetch + RUNNING_REFRESH_MS - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.refresh();
+    }, wait);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private postStatus(): void {
+    this.post({ type: 'status', status: this.status });
+  }
+
+  private post(m: HostToWebview): void {
+    void this.view?.webview.postMessage(m);
+  }
+
+  dispose(): void {
+    this.cancelTimer();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+function programOf(s: vscode.DebugSession): string | undefined {
+  const p = s.configuration?.program;
+  return typeof p === 'string' ? p : undefined;
+}
+
+/** The top frame of the stopped thread, for "at dad.ts:40 (dad_transfer)". */
+async function topFrame(s: vscode.DebugSession): Promise<TopFrame | undefined> {
+  try {
+    const r = (await s.customRequest('stackTrace', { threadId: 1, startFrame: 0, levels: 1 })) as { stackFrames?: { name: string; line: number; source?: { path?: string } }[] };
+    const f = r.stackFrames?.[0];
+    return f ? { name: f.name, file: f.source?.path, line: f.line } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Register the panel's view provider; dispose to unregister. */
+export function registerDmaPanel(context: vscode.ExtensionContext, events: DebugEvents): vscode.Disposable {
+  const provider = new DmaPanelProvider(context.extensionUri, events);
+  return vscode.Disposable.from(provider, vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, provider));
+}
