@@ -18,7 +18,7 @@ import { DMA_FILTERS } from '../src/debug/protocol';
 import { lspDiagnosticsMs } from '../src/language/bench';
 import type { Server } from 'net';
 import { createRequire } from 'module';
-import { panelSnapshot, type PanelWire } from '../emulator/inspect/snapshots';
+import { panelSnapshot, type PanelWire } from '../emulator/inspect/panel-snapshot';
 import { unpackPanel } from '../src/panel/wire';
 import { Panel } from '../src/panel/webview/panel';
 

@@ -12,7 +12,8 @@ import type { TraceEvent } from '../../emulator/trace/events';
 import { allocationSize, parseMemoryRef, physicalRuns, readMemory, viewAddress, writeMemory } from '../../emulator/inspect/memory-ref';
 import type { TransferTag } from '../../emulator/kernel/dma/debug';
 import { describeValue } from '../../emulator/inspect/values';
-import { cacheState, dmaScope, findingsSnapshot, iommuTables, liveMappings, memoryMap, panelSnapshot, timeline, type PanelSnapshotArgs } from '../../emulator/inspect/snapshots';
+import { cacheState, dmaScope, findingsSnapshot, iommuTables, liveMappings, memoryMap, timeline } from '../../emulator/inspect/snapshots';
+import { panelSnapshot, type PanelSnapshotArgs } from '../../emulator/inspect/panel-snapshot';
 import { addressViews } from '../../emulator/inspect/address-views';
 import type { EventFilter, StopInfo, WorkerToAdapter } from './protocol';
 

@@ -10,25 +10,9 @@ import * as vscode from 'vscode';
 import type { DebugEvents } from '../debug-events';
 import { isMemoryReference, normaliseReference, parseAddressInput, parseOpenArgument, type OpenTarget } from './args';
 import { MemoryView } from './panel';
+import type { MappingRow, MemoryMapDevice } from '../../emulator/inspect/snapshots';
 
 export const NO_SESSION = 'DMA Lab: no DMA Lab debug session is running. Debug a driver script first (F5), then open memory views.';
-
-interface MemoryMapDevice {
-  name: string;
-  labels: string[];
-  compatible: string;
-  coherent: boolean;
-  translation: string;
-  dmaLimit?: string;
-}
-
-interface MappingRow {
-  device: string;
-  dir: string;
-  dma: string;
-  size: number;
-  cpuPhys: string[];
-}
 
 export function registerMemoryView(context: vscode.ExtensionContext, events: DebugEvents): vscode.Disposable {
   const views = new Set<MemoryView>();

@@ -4,10 +4,9 @@
  * twice a second while the program runs), writes the bytes the user types through the view they
  * typed them in, and keeps its last content, read-only, once the session ends.
  */
-import * as crypto from 'crypto';
 import * as vscode from 'vscode';
 import type { OpenTarget } from './args';
-import { memoryViewHtml, makeNonce } from './html';
+import { escapeHtml, makeNonce, webviewHtml } from '../webview-page';
 import { encodeBase64, loadView, viewData, writeTarget, type Loaded } from './load';
 import type { FromWebview, SessionStatus, ToWebview } from './model';
 import { RefreshThrottle } from './refresh';
@@ -45,12 +44,13 @@ export class MemoryView implements vscode.Disposable {
     const roots = [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')];
     this.panel = vscode.window.createWebviewPanel('dmalab.memoryView', `Memory: ${panelTitle(target.memoryReference)}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, { enableScripts: true, localResourceRoots: roots });
     const w = this.panel.webview;
-    w.html = memoryViewHtml({
+    w.html = webviewHtml({
       cspSource: w.cspSource,
-      nonce: makeNonce((n) => crypto.randomBytes(n)),
+      nonce: makeNonce(),
       scriptUri: w.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'memory-webview.js')).toString(),
       styleUri: w.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'memory-view.css')).toString(),
       title: target.memoryReference,
+      body: `<div id="app" class="app"><header class="head"><h1 id="title">${escapeHtml(target.memoryReference)}</h1><div class="status status-loading">Reading memory…</div></header></div>`,
     });
     w.onDidReceiveMessage((m: FromWebview) => void this.onMessage(m));
     this.panel.onDidChangeViewState(() => {

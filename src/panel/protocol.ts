@@ -2,7 +2,7 @@
  * Messages between the DMA panel's host side (the extension) and its webview. Plain JSON: the
  * snapshot is the one the adapter serves as `dmalab/panel` (emulator/inspect/snapshots.ts).
  */
-import type { CoherencyView, PanelSnapshot, PanelWire } from '../../emulator/inspect/snapshots';
+import type { CoherencyView, PanelSnapshot, PanelWire } from '../../emulator/inspect/panel-snapshot';
 
 export type { CoherencyView, PanelSnapshot, PanelWire };
 

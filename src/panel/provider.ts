@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import type { DebugEvents, StopInfo } from '../debug-events';
 import type { FindingJson } from '../../emulator/kernel/findings';
 import type { CoherencyView, HostToWebview, PanelStatus, PanelWire, WebviewToHost } from './protocol';
-import { makeNonce, panelHtml } from './html';
+import { makeNonce, webviewHtml } from '../webview-page';
 import { findingsOnly, mergeFindings, stopText, type TopFrame } from './status';
 
 export const PANEL_VIEW_ID = 'dmalab.panel';
@@ -95,7 +95,8 @@ export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disp
     const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     view.webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
-    view.webview.html = panelHtml({
+    view.webview.html = webviewHtml({
+      title: 'DMA Lab',
       cspSource: view.webview.cspSource,
       nonce: makeNonce(),
       scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'panel-webview.js')).toString(),

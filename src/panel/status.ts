@@ -3,7 +3,7 @@
  * adapter reported (no `vscode` here, so tests run them in Node).
  */
 import type { FindingJson } from '../../emulator/kernel/findings';
-import type { PanelSnapshot, PanelWire } from '../../emulator/inspect/snapshots';
+import type { PanelSnapshot, PanelWire } from '../../emulator/inspect/panel-snapshot';
 
 const hex = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? `0x${v.toString(16)}` : String(v));
 

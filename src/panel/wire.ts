@@ -1,32 +1,12 @@
 /**
  * The panel snapshot off the wire: `dmalab/panel` sends its two big lists (mappings, IOMMU entries)
  * as rows of numbers and string indices (PanelWire); the webview turns them back into the objects
- * the sections draw, with addresses written as the other snapshots write them. No runtime imports:
- * this runs in the webview.
+ * the sections draw, with addresses written as the other snapshots write them. This runs in the
+ * webview: its only runtime import is the engine's dependency-free hex formatting.
  */
-import type { IommuEntryRow, IommuEntryTuple, IommuTableRow, MappingRow, MappingTuple, PanelSnapshot, PanelWire } from '../../emulator/inspect/snapshots';
-
-const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** `0x` + hex of a non-negative integer below 2^53 (faster than toString(16) past 2^31). */
-export function hex(n: number): string {
-  if (n <= 0x7fffffff) return `0x${n.toString(16)}`;
-  let hi = Math.floor(n / 0x1_0000_0000);
-  let lo = n >>> 0;
-  let s = HEX_BYTE[lo & 255];
-  lo >>>= 8;
-  s = HEX_BYTE[lo & 255] + s;
-  lo >>>= 8;
-  s = HEX_BYTE[lo & 255] + s;
-  s = HEX_BYTE[lo >>> 8] + s;
-  while (hi) {
-    s = HEX_BYTE[hi & 255] + s;
-    hi = Math.floor(hi / 256);
-  }
-  let i = 0;
-  while (i < s.length - 1 && s.charCodeAt(i) === 48) i++;
-  return `0x${s.slice(i)}`;
-}
+import type { IommuEntryRow, IommuTableRow, MappingRow } from '../../emulator/inspect/snapshots';
+import type { IommuEntryTuple, MappingTuple, PanelSnapshot, PanelWire } from '../../emulator/inspect/panel-snapshot';
+import { hexAddress as hex } from '../../emulator/lib/hex';
 
 /** A raw 64-bit entry, 16 digits. */
 function hex64(n: number): string {

@@ -7,7 +7,7 @@ import type { AddressViews } from '../../emulator/inspect/address-views';
 import { compareColumns, lineStates, byteAddress, type ColumnData, type ViewData } from '../../src/memory-view/model';
 import { fitPerRow, renderView, summaryText } from '../../src/memory-view/webview/render';
 import { loadView, viewData } from '../../src/memory-view/load';
-import { makeNonce, memoryViewHtml } from '../../src/memory-view/html';
+import { makeNonce, webviewHtml } from '../../src/webview-page';
 
 function column(view: ColumnData['view'], data: number[], extra: Partial<ColumnData> = {}): ColumnData {
   return { view, title: view.toUpperCase(), subtitle: '', data, unreadable: [], spans: [{ offset: 0, length: data.length, address: view === 'cpu' ? '0xffff000000001000' : view === 'ram' ? 'phys:0x80001000' : 'iova:dad@1:0xf000' }], editable: true, ...extra };
@@ -164,7 +164,7 @@ describe('memory view: the page', () => {
   it('has a strict CSP: its own script by nonce, its own stylesheet, nothing remote', () => {
     const nonce = makeNonce((n) => Uint8Array.from({ length: n }, (_, i) => i * 7));
     assert.match(nonce, /^[A-Za-z0-9]{32}$/);
-    const html = memoryViewHtml({ cspSource: 'vscode-resource:', nonce, scriptUri: 'vscode-resource:/dist/memory-webview.js', styleUri: 'vscode-resource:/media/memory-view.css', title: '<phys:0x80000000>' });
+    const html = webviewHtml({ cspSource: 'vscode-resource:', nonce, scriptUri: 'vscode-resource:/dist/memory-webview.js', styleUri: 'vscode-resource:/media/memory-view.css', title: '<phys:0x80000000>', body: '<h1 id="title">&lt;phys:0x80000000&gt;</h1>' });
     const doc = new JSDOM(html).window.document;
     const csp = doc.querySelector('meta[http-equiv="Content-Security-Policy"]')!.getAttribute('content')!;
     assert.match(csp, /default-src 'none'/);

@@ -2,7 +2,7 @@
 // a DMA-event stop, and the coherency part alone for the buffer the user picks.
 import * as assert from 'assert';
 import { startAdapter, example, lineOf, type Adapter } from '../helpers/dap';
-import type { PanelWire } from '../../emulator/inspect/snapshots';
+import type { PanelWire } from '../../emulator/inspect/panel-snapshot';
 import { unpackPanel } from '../../src/panel/wire';
 import { stopText } from '../../src/panel/status';
 

@@ -2,7 +2,7 @@
 import * as path from 'path';
 import { JSDOM } from 'jsdom';
 import { runScript } from '../../emulator/runner/run';
-import { panelSnapshot, type PanelSnapshot, type PanelSnapshotArgs, type PanelWire } from '../../emulator/inspect/snapshots';
+import { panelSnapshot, type PanelSnapshot, type PanelSnapshotArgs, type PanelWire } from '../../emulator/inspect/panel-snapshot';
 import { unpackPanel } from '../../src/panel/wire';
 import type { TraceEvent } from '../../emulator/trace/events';
 import type { Kernel } from '../../emulator/kernel/kernel';

@@ -5,11 +5,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { JSDOM } from 'jsdom';
 import { root, example, snapshotAt } from './helpers';
-import { contentSecurityPolicy, makeNonce, panelHtml } from '../../src/panel/html';
+import { contentSecurityPolicy, makeNonce, webviewHtml } from '../../src/webview-page';
 import { findingsOnly, mergeFindings, stopText } from '../../src/panel/status';
 import type { FindingJson } from '../../emulator/kernel/findings';
 
-const page = (nonce = makeNonce()) => panelHtml({ cspSource: 'https://abc.vscode-cdn.net', nonce, scriptUri: 'https://abc.vscode-cdn.net/ext/dist/panel-webview.js', styleUri: 'https://abc.vscode-cdn.net/ext/media/panel.css' });
+const page = (nonce = makeNonce()) => webviewHtml({ title: 'DMA Lab', cspSource: 'https://abc.vscode-cdn.net', nonce, scriptUri: 'https://abc.vscode-cdn.net/ext/dist/panel-webview.js', styleUri: 'https://abc.vscode-cdn.net/ext/media/panel.css' });
 
 describe('panel host', () => {
   it('the page has a strict CSP with a fresh nonce, and its one script carries that nonce', () => {

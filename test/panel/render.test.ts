@@ -5,7 +5,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import { click, dom, example, snapshotAt } from './helpers';
 import { lineOf } from '../helpers/dap';
-import type { PanelSnapshot } from '../../emulator/inspect/snapshots';
+import type { PanelSnapshot } from '../../emulator/inspect/panel-snapshot';
 import { Panel, SECTIONS } from '../../src/panel/webview/panel';
 import { MappingsTable, filterMappings, memoryArgs } from '../../src/panel/webview/mappings';
 import { IommuSection, walkText, pteAddress } from '../../src/panel/webview/iommu';

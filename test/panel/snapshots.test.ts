@@ -4,9 +4,11 @@ import * as assert from 'assert';
 import * as path from 'path';
 import { example, root, snapshotAt } from './helpers';
 import { lineOf } from '../helpers/dap';
-import { findingConcerns, iommuTables, liveMappings, panelSnapshot, type PanelSnapshot } from '../../emulator/inspect/snapshots';
+import { iommuTables, liveMappings } from '../../emulator/inspect/snapshots';
+import { findingConcerns, panelSnapshot, type PanelSnapshot } from '../../emulator/inspect/panel-snapshot';
 import { runScript } from '../../emulator/runner/run';
-import { hex, unpackPanel } from '../../src/panel/wire';
+import { unpackPanel } from '../../src/panel/wire';
+import { hexAddress as hex } from '../../emulator/lib/hex';
 
 const dad = example('dad.ts');
 

@@ -5,7 +5,8 @@
  * stale: RAM is newer, the device wrote it behind the cache), outlined while the device owns the
  * buffer, hatched where the line also holds bytes outside the buffer; then the findings about it.
  */
-import type { CoherencyView, LineStateName, MappingRow } from '../../../emulator/inspect/snapshots';
+import type { MappingRow } from '../../../emulator/inspect/snapshots';
+import type { CoherencyView, LineStateName } from '../../../emulator/inspect/panel-snapshot';
 import { type Ctx, empty, sourceLink } from './common';
 import { h } from './dom';
 import { formatSize, num, plural, shortDir } from './format';

@@ -5,7 +5,7 @@
  * interrupts, bounces, faults and findings as ticks; the current stop as a vertical line. Zoom with
  * the wheel (around the pointer) or the buttons, pan by dragging or with shift+wheel.
  */
-import type { PanelTimeline, TimelineBar, TimelineTick } from '../../../emulator/inspect/snapshots';
+import type { PanelTimeline, TimelineBar, TimelineTick } from '../../../emulator/inspect/panel-snapshot';
 import { type Ctx } from './common';
 import { h, s } from './dom';
 import { formatSize, formatTime, locationText, num } from './format';
