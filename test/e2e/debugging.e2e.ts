@@ -7,6 +7,7 @@
  * not take the following ones down with it.
  */
 import * as assert from 'assert';
+import * as fs from 'fs';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
 import {
@@ -36,6 +37,14 @@ async function ensureDriverButtons(page: Page): Promise<void> {
   await runCommand(page, 'DMA Lab: Focus on DMA View');
   await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
   await runButton(page).waitFor({ state: 'visible', timeout: LONG });
+}
+
+/** The text of the Debug Console (opened if needed). */
+async function debugConsoleText(page: Page): Promise<string> {
+  const repl = page.locator('.repl .monaco-list-rows');
+  if (!(await repl.isVisible())) await runCommand(page, 'View: Toggle Debug Console');
+  await repl.waitFor({ state: 'visible', timeout: SHORT });
+  return repl.innerText();
 }
 
 async function exceptionWidgetText(page: Page): Promise<string> {
@@ -99,9 +108,8 @@ describe('DMA Lab in VS Code (code-server + Chromium)', function () {
       await goToLine(page, MAP_LINE);
       await runCommand(page, 'Debug: Toggle Breakpoint');
       await until('the breakpoint glyph in the gutter', async () => (await breakpointGlyphs(page)) === 1, SHORT);
-      // the editor title's Run or Debug... menu → Debug Driver Script
-      await runOrDebugMenu(page).click();
-      await page.locator('.monaco-menu .action-label', { hasText: /^Debug Driver Script$/ }).click();
+      // the command behind the editor title's Debug Driver Script (step 01 checked the button)
+      await runCommand(page, 'DMA Lab: Debug Driver Script');
       const stop = await waitForStop(page, `dad.ts:${MAP_LINE}`, (s) => s.file === 'dad.ts' && s.line === MAP_LINE);
       assert.match(stop.frame, /^dad_transfer\b/);
       assert.match(stop.pausedOn, /Paused on breakpoint/);
@@ -217,4 +225,29 @@ describe('DMA Lab in VS Code (code-server + Chromium)', function () {
       assert.ok(rows.some((r) => new RegExp(`^${escapeRe('unmap-size-mismatch.ts')}`).test(r.text)), 'the finding is not under unmap-size-mismatch.ts');
     });
   });
+
+  it('New Driver from Template: a driver, its tsconfig and the dmalab types, and the new script runs clean', async () => {
+    await step(page, '07-new-driver', async () => {
+      await stopDebugging(page);
+      await runCommand(page, 'DMA Lab: New Driver from Template', { opensPicker: true });
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor({ state: 'visible', timeout: SHORT });
+      await input.fill('acq');
+      await page.keyboard.press('Enter');
+      await activeTab(page, 'acq.ts').waitFor({ state: 'visible', timeout: LONG });
+      for (const f of ['acq.ts', 'tsconfig.json', '.dmalab/types/linux.d.ts', '.dmalab/types/devices.d.ts', '.dmalab/types/ddi.d.ts']) {
+        assert.ok(fs.existsSync(path.join(server.workspace, f)), `New Driver from Template did not write ${f}`);
+      }
+      const tsconfig = JSON.parse(fs.readFileSync(path.join(server.workspace, 'tsconfig.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } };
+      assert.deepStrictEqual(tsconfig.compilerOptions.paths['dmalab/linux'], ['./.dmalab/types/linux.d.ts']);
+      // the new file is a driver script: the Run button is there, and its run ends without findings
+      await ensureDriverButtons(page);
+      await runButton(page).click();
+      await until('the run of acq.ts to end', async () => /run finished: .*exit status 0/.test(await debugConsoleText(page)), LONG).catch(async (e: Error) => {
+        throw new Error(`${e.message}; the debug console shows: ${(await debugConsoleText(page)).slice(-800)}`);
+      });
+      assert.ok(!(await problems(page)).some((r) => /acq\.ts/.test(r.text)), 'the template driver has findings');
+    });
+  });
 });
+

@@ -369,15 +369,17 @@ export async function chooseMenuItem(page: Page, label: string): Promise<void> {
     throw new Error(`the context menu has no "${label}": ${JSON.stringify(menu)}`);
   }
   await item.hover();
+  // a click the menu did not take leaves it open: try again then, never while it is closing (a
+  // second click on a closing menu would run the command twice)
   await until(
     `the menu to close after choosing "${label}"`,
     async () => {
       if (!(await item.isVisible())) return true;
       await item.click({ timeout: 2000 }).catch(() => undefined);
-      return !(await item.isVisible());
+      return item.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false);
     },
     SHORT,
-    500,
+    250,
   );
   // away from where the menu was, before a hover opens on what is under the pointer
   await page.mouse.move(800, 8);
