@@ -160,6 +160,19 @@ describe('DMA Lab in VS Code (code-server + Chromium)', function () {
         assert.ok(maps.some((t) => t.includes(want)), `no live mapping at ${mappedIova}${await explain()}`);
       }
     });
+    await step(page, '04b-memory-view-from-mapping-row', async () => {
+      // a row of the live mappings opens that buffer in the memory view, beside the editor
+      const frame = await webviewFrame(page, 'DMA Lab panel', '[data-section=mappings] [data-mapping-id]', SHORT);
+      await frame.locator('[data-section=mappings] [data-mapping-id]').first().click();
+      const view = await webviewFrame(page, 'memory view', '[data-view=device] [data-offset]', LONG);
+      const title = await view.locator('#title').innerText();
+      if (mappedIova) assert.ok(hexDigits(title).includes(hexDigits(mappedIova)), `the memory view opened from the row names ${title}, not the mapping's IOVA ${mappedIova}`);
+      for (const v of ['cpu', 'ram', 'device']) assert.ok(await view.locator(`[data-view=${v}]`).count(), `no ${v} view`);
+      await screenshot(page, '04b-memory-view-opened-from-row');
+      // close it, so the next test finds only the view it opens
+      await runCommand(page, 'View: Close Editor');
+      await until('the memory view to close', async () => !(await view.locator('[data-view=cpu]').count().catch(() => 0)), SHORT);
+    });
   });
 
   it('the memory view on the buffer (arm64-smmu-noncoherent, after the transfer): three views, a stale line', async () => {
