@@ -20,12 +20,10 @@ export class DebugEvents implements vscode.Disposable {
   private readonly stopped = new vscode.EventEmitter<StopInfo>();
   private readonly continued = new vscode.EventEmitter<vscode.DebugSession>();
   private readonly finding = new vscode.EventEmitter<{ session: vscode.DebugSession; finding: FindingJson }>();
-  private readonly memory = new vscode.EventEmitter<{ session: vscode.DebugSession; memoryReference?: string }>();
+  private readonly memory = new vscode.EventEmitter<{ session: vscode.DebugSession; memoryReference: string }>();
   private readonly disposables: vscode.Disposable[];
-  /** The DMA Lab session the views show: the most recently started one still alive. */
-  private current: vscode.DebugSession | undefined;
-  /** Whether `current` is stopped (snapshots are exact) or running (views refresh throttled). */
-  private paused = false;
+  /** Every live DMA Lab session, oldest first, with whether it is stopped now. */
+  private readonly live = new Map<vscode.DebugSession, { paused: boolean }>();
 
   /** A DMA Lab session started (before its first stop). */
   readonly onDidStart = this.started.event;
@@ -33,7 +31,7 @@ export class DebugEvents implements vscode.Disposable {
   readonly onDidStop = this.stopped.event;
   readonly onDidContinue = this.continued.event;
   readonly onDidReportFinding = this.finding.event;
-  /** Memory changed: a write from the debugger, a transfer, or a stop (every stop may change memory). */
+  /** Memory changed while the program ran or by a write from the debugger (a stop is announced by onDidStop). */
   readonly onDidChangeMemory = this.memory.event;
 
   constructor() {
@@ -43,19 +41,24 @@ export class DebugEvents implements vscode.Disposable {
     ];
   }
 
+  /** The session the views show: the most recently started one still alive. */
   get session(): vscode.DebugSession | undefined {
-    return this.current;
+    return [...this.live.keys()].pop();
   }
 
-  get isStopped(): boolean {
-    return !!this.current && this.paused;
+  /** Whether `session` (default: the current one) is stopped: snapshots are exact, no throttling. */
+  isStopped(session = this.session): boolean {
+    return !!session && !!this.live.get(session)?.paused;
   }
 
   private tracker(session: vscode.DebugSession): vscode.DebugAdapterTracker {
+    const setPaused = (paused: boolean) => {
+      const st = this.live.get(session);
+      if (st) st.paused = paused;
+    };
     return {
       onWillStartSession: () => {
-        this.current = session;
-        this.paused = false;
+        this.live.set(session, { paused: false });
         this.started.fire(session);
       },
       onDidSendMessage: (m: DebugProtocol.ProtocolMessage) => {
@@ -64,13 +67,12 @@ export class DebugEvents implements vscode.Disposable {
         switch (e.event) {
           case 'stopped': {
             const b = (e as DebugProtocol.StoppedEvent).body;
-            if (session === this.current) this.paused = true;
+            setPaused(true);
             this.stopped.fire({ session, reason: b.reason, description: b.description });
-            this.memory.fire({ session });
             break;
           }
           case 'continued':
-            if (session === this.current) this.paused = false;
+            setPaused(false);
             this.continued.fire(session);
             break;
           case 'dmalab.finding':
@@ -84,8 +86,8 @@ export class DebugEvents implements vscode.Disposable {
       onWillReceiveMessage: (m: DebugProtocol.ProtocolMessage) => {
         // the client resumed the program: DAP sends no `continued` event for a request it made
         const r = m as DebugProtocol.Request;
-        if (m.type === 'request' && ['continue', 'next', 'stepIn', 'stepOut', 'restart'].includes(r.command) && session === this.current) {
-          this.paused = false;
+        if (m.type === 'request' && ['continue', 'next', 'stepIn', 'stepOut', 'restart'].includes(r.command) && this.live.get(session)?.paused) {
+          setPaused(false);
           this.continued.fire(session);
         }
       },
@@ -95,9 +97,7 @@ export class DebugEvents implements vscode.Disposable {
   }
 
   private end(session: vscode.DebugSession): void {
-    if (session !== this.current) return;
-    this.current = undefined;
-    this.paused = false;
+    if (!this.live.delete(session)) return;
     this.ended.fire(session);
   }
 

@@ -6,8 +6,10 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { scaffoldDriver } from './driver-template';
+import { TYPE_MODULES } from './templates/driver';
 
-const IMPORTS_DMALAB = /\bfrom\s+['"]dmalab\/(linux|ddi|devices)['"]|\brequire\(\s*['"]dmalab\/(linux|ddi|devices)['"]\s*\)/;
+const MODULE = `['"]dmalab/(?:${TYPE_MODULES.join('|')})['"]`;
+const IMPORTS_DMALAB = new RegExp(`\\bfrom\\s+${MODULE}|\\brequire\\(\\s*${MODULE}\\s*\\)`);
 
 export function isDriverScript(doc: vscode.TextDocument): boolean {
   return /^typescript$/.test(doc.languageId) && IMPORTS_DMALAB.test(doc.getText());

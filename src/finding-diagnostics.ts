@@ -22,7 +22,7 @@ export function locationRange(at: SourceLocation): vscode.Range {
 
 export function findingDiagnostic(f: FindingJson): vscode.Diagnostic | undefined {
   if (!f.location) return undefined;
-  const d = new vscode.Diagnostic(locationRange(f.location), f.count > 1 ? `${f.message} (${f.count} times)` : f.message, SEVERITY[f.severity] ?? vscode.DiagnosticSeverity.Warning);
+  const d = new vscode.Diagnostic(locationRange(f.location), f.message, SEVERITY[f.severity] ?? vscode.DiagnosticSeverity.Warning);
   d.source = 'DMA Lab';
   d.code = f.id;
   d.relatedInformation = f.related
@@ -33,7 +33,7 @@ export function findingDiagnostic(f: FindingJson): vscode.Diagnostic | undefined
 
 export class FindingDiagnostics implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection('dmalab');
-  /** Per file, the findings of the current run by id and line, so a repeated finding updates its count. */
+  /** Per file, the findings of the current run (the kernel reports each finding once per device, id and line). */
   private readonly byFile = new Map<string, Map<string, FindingJson>>();
   private readonly subscriptions: vscode.Disposable[];
 
@@ -54,7 +54,7 @@ export class FindingDiagnostics implements vscode.Disposable {
     const file = f.location.file;
     let findings = this.byFile.get(file);
     if (!findings) this.byFile.set(file, (findings = new Map()));
-    findings.set(`${f.id}@${f.location.line}:${f.location.column}`, f);
+    findings.set(`${f.device} ${f.id}@${f.location.line}:${f.location.column}`, f);
     const diagnostics = [...findings.values()].map(findingDiagnostic).filter((d): d is vscode.Diagnostic => !!d);
     this.collection.set(vscode.Uri.file(file), diagnostics);
   }

@@ -12,7 +12,7 @@ import type { DmaEntry } from '../kernel/dma/debug';
 import type { IommuDomain } from '../kernel/dma/iommu-domain';
 import { IO_LEVELS } from '../hw/io-pte';
 import { FRAME_SIZE } from '../hw/physical-memory';
-import { hexAddress as hex } from '../lib/hex';
+import { hexAddress as hex, hexU64 } from '../lib/hex';
 
 export interface MappingRow {
   id: number;
@@ -31,7 +31,8 @@ export interface MappingRow {
 
 export function liveMappings(k: Kernel): MappingRow[] {
   const vaHex = (kva: number) => `0x${k.as.va(kva).toString(16)}`;
-  return (k.debug?.entries() ?? []).map((e) => {
+  // oldest first (the checker keeps them per device)
+  return [...(k.debug?.entries() ?? [])].sort((a, b) => a.id - b.id).map((e) => {
     const linear = e.kva >= 0 ? -1 : k.as.linearVa(e.cpu[0]?.phys ?? -1);
     return {
       id: e.id,
@@ -97,7 +98,6 @@ export interface IommuTableRow {
   faults: IommuFaultRow[];
 }
 
-const hexU64 = (n: number) => `0x${hex(n).slice(2).padStart(16, '0')}`;
 
 /** Live mappings' device-side ranges of one domain, sorted by address (for owner lookups in one pass). */
 function busRanges(entries: DmaEntry[], domain: IommuDomain): { start: number; end: number; e: DmaEntry }[] {

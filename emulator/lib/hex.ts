@@ -32,6 +32,11 @@ export function hexAddress(n: number): string {
   return `0x${s.slice(i)}`;
 }
 
+/** A raw 64-bit register or page-table entry: `0x` + 16 hex digits (values below 2^53). */
+export function hexU64(n: number): string {
+  return `0x${hexAddress(n).slice(2).padStart(16, '0')}`;
+}
+
 /** A bus/physical address as %pad / %pa print it: 16 hex digits on 64-bit. */
 export function addr(value: number | bigint): string {
   return hex(value, 16);

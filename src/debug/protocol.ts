@@ -17,11 +17,10 @@ export interface LaunchConfig {
   trace?: string;
 }
 
-/** An exception-breakpoint filter the user enabled, with its optional condition on the event. */
 /** The read-only snapshots the adapter serves as `dmalab/<name>` custom requests. */
 export const SNAPSHOT_NAMES = ['mappings', 'iommuTables', 'cacheState', 'findings', 'timeline', 'dmaScope', 'memoryMap', 'addressViews', 'panel'] as const;
-export type SnapshotName = (typeof SNAPSHOT_NAMES)[number];
 
+/** An exception-breakpoint filter the user enabled, with its optional condition on the event. */
 export interface EventFilter {
   id: string;
   condition?: string;

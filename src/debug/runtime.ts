@@ -609,9 +609,18 @@ export class DebugRuntime extends EventEmitter {
     const posted = await this.probe<number | null>('posted').catch(() => null);
     if (posted === null || this.receivedCount >= posted) return;
     await new Promise<void>((resolve) => {
-      this.deliveredWaiter = { count: posted, resolve };
       // a safety net: a message lost with a crashed worker must not hold the stop forever
-      setTimeout(resolve, 2000).unref();
+      const timer = setTimeout(() => {
+        this.deliveredWaiter = undefined;
+        resolve();
+      }, 2000);
+      this.deliveredWaiter = {
+        count: posted,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
     });
   }
 

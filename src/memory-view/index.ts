@@ -26,7 +26,7 @@ export function registerMemoryView(context: vscode.ExtensionContext, events: Deb
   };
 
   const open = (session: vscode.DebugSession, target: OpenTarget): MemoryView => {
-    const v = new MemoryView(context.extensionUri, target, session, events.isStopped, lastStop.get(session.id));
+    const v = new MemoryView(context.extensionUri, target, session, events.isStopped(session), lastStop.get(session.id));
     views.add(v);
     v.onDidDispose(() => views.delete(v));
     return v;
@@ -172,13 +172,11 @@ export function registerMemoryView(context: vscode.ExtensionContext, events: Deb
       forSession(i.session, (v) => v.onStop(i.description ?? i.reason));
     }),
     events.onDidContinue((s) => forSession(s, (v) => v.onContinue())),
-    events.onDidChangeMemory((m) => forSession(m.session, (v) => v.onMemory(events.isStopped && events.session === m.session))),
+    events.onDidChangeMemory((m) => forSession(m.session, (v) => v.onMemory(events.isStopped(m.session)))),
     events.onDidEnd((s) => {
       lastStop.delete(s.id);
       forSession(s, (v) => v.onEnd());
     }),
-    // a session the hub stopped following (another one started meanwhile) still ends for its views
-    vscode.debug.onDidTerminateDebugSession((s) => forSession(s, (v) => v.onEnd())),
     events.onDidStart((s) => {
       for (const v of views) if (v.ended) v.adopt(s);
     }),

@@ -71,10 +71,9 @@ export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disp
         this.later.push(finding);
         if (this.status.state === 'running') this.scheduleRefresh();
       }),
-      events.onDidChangeMemory(({ session, memoryReference }) => {
-        if (session !== this.session) return;
-        // a stop announces itself as a memory change too: the stop's own refresh covers it
-        if (this.status.state === 'running' || (this.status.state === 'paused' && memoryReference)) this.scheduleRefresh();
+      events.onDidChangeMemory(({ session }) => {
+        // a device write while running, or a write from the debugger while stopped
+        if (session === this.session && this.status.state !== 'ended') this.scheduleRefresh();
       }),
       events.onDidEnd((s) => {
         if (s !== this.session) return;
@@ -102,13 +101,17 @@ export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disp
       scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'panel-webview.js')).toString(),
       styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(media, 'panel.css')).toString(),
     });
-    view.webview.onDidReceiveMessage((m: WebviewToHost) => this.onMessage(m), undefined, this.disposables);
-    view.onDidChangeVisibility(() => {
-      if (view.visible && this.stale) void this.refresh();
-    }, undefined, this.disposables);
+    // this view's listeners go with it (VS Code creates a new view each time the panel is re-opened)
+    const listeners = [
+      view.webview.onDidReceiveMessage((m: WebviewToHost) => this.onMessage(m)),
+      view.onDidChangeVisibility(() => {
+        if (view.visible && this.stale) void this.refresh();
+      }),
+    ];
     view.onDidDispose(() => {
+      for (const l of listeners) l.dispose();
       if (this.view === view) this.view = undefined;
-    }, undefined, this.disposables);
+    });
   }
 
   private async onMessage(m: WebviewToHost): Promise<void> {
@@ -139,6 +142,7 @@ export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disp
           try {
             const part = (await this.session.customRequest('dmalab/panel', { mapping: m.id, parts: ['coherency'] })) as PanelWire;
             const view: CoherencyView | null = part.coherency;
+            if (this.selected !== m.id) break; // a later pick is on its way
             if (this.snapshot) this.snapshot = { ...this.snapshot, coherency: view };
             this.post({ type: 'coherency', coherency: view });
           } catch {
@@ -166,8 +170,14 @@ export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disp
     this.lastFetch = Date.now();
     try {
       const paused = this.status.state === 'paused';
-      const [snap, frame] = await Promise.all([session.customRequest('dmalab/panel', { mapping: this.selected }) as Promise<PanelWire>, paused ? topFrame(session) : Promise.resolve(undefined)]);
+      const selected = this.selected;
+      const [snap, frame] = await Promise.all([session.customRequest('dmalab/panel', { mapping: selected }) as Promise<PanelWire>, paused ? topFrame(session) : Promise.resolve(undefined)]);
       if (session !== this.session) return;
+      if (selected !== this.selected) {
+        // the user picked another buffer meanwhile: this answer's coherency is for the old one
+        this.again = true;
+        return;
+      }
       // `later` stays: a finding reported while this request was out is not in `snap` (merged at the end, once)
       this.snapshot = snap;
       if (this.status.state === 'paused') this.status = { ...this.status, text: stopText(snap, this.hubStop, frame), error: undefined };

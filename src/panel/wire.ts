@@ -6,12 +6,8 @@
  */
 import type { IommuEntryRow, IommuTableRow, MappingRow } from '../../emulator/inspect/snapshots';
 import type { IommuEntryTuple, MappingTuple, PanelSnapshot, PanelWire } from '../../emulator/inspect/panel-snapshot';
-import { hexAddress as hex } from '../../emulator/lib/hex';
+import { hexAddress as hex, hexU64 } from '../../emulator/lib/hex';
 
-/** A raw 64-bit entry, 16 digits. */
-function hex64(n: number): string {
-  return `0x${hex(n).slice(2).padStart(16, '0')}`;
-}
 
 /** base + offset as hex; `base` a hex string (kernel addresses pass 2^53). */
 function vaWriter(base: string): (off: number) => string {
@@ -105,7 +101,7 @@ class WireEntry implements IommuEntryRow {
     return this.t[4] >= 0 ? this.t[4] : undefined;
   }
   get pte(): string {
-    return hex64(this.t[5]);
+    return hexU64(this.t[5]);
   }
   get fault(): boolean | undefined {
     return this.t[6] ? true : undefined;
