@@ -16,7 +16,8 @@
 import type { Kernel } from '../kernel/kernel';
 import type { Device } from '../kernel/device';
 import type { DmaEntry } from '../kernel/dma/debug';
-import { dirName } from '../kernel/dma/dir';
+import { kernelVaHex, mappingDir, translationOf } from './snapshots';
+import { hexAddress as hex } from '../lib/hex';
 import { allocationSize, MemoryRefError, parseMemoryRef } from './memory-ref';
 
 export type ViewKind = 'cpu' | 'ram' | 'device';
@@ -88,7 +89,6 @@ const PAGE = 4096;
 export const MAX_VIEW_LENGTH = 1 << 16;
 const DEFAULT_MAX = 1 << 14;
 
-const hex = (n: number) => `0x${n.toString(16)}`;
 
 /** What one byte of the range is in each view. */
 interface Point {
@@ -108,7 +108,7 @@ export function deviceInfo(dev: Device): AddressDevice {
   return {
     name: d.name,
     short: d.node.labels[0] ?? d.name.split('@')[0],
-    translation: d.iommu ? `${d.iommu.desc.name} (stream 0x${d.iommu.streamId.toString(16)})` : d.dmaRanges.length ? 'dma-ranges' : 'direct',
+    translation: translationOf(d),
     coherent: dev.dma.coherent,
   };
 }
@@ -163,7 +163,7 @@ export function addressViews(k: Kernel, memoryReference: string, opts: { device?
     reference: memoryReference.trim(),
     anchor,
     length,
-    cpuVa: start.kva !== undefined ? `0x${k.as.va(start.kva).toString(16)}` : undefined,
+    cpuVa: start.kva !== undefined ? kernelVaHex(k, start.kva) : undefined,
     phys: start.phys !== undefined ? hex(start.phys) : undefined,
     device: dInfo,
     iova: start.iova !== undefined ? hex(start.iova) : undefined,
@@ -194,7 +194,7 @@ function runOf(p: Point, offset: number, length: number, dev: Device | undefined
   return {
     offset,
     length,
-    cpu: p.kva !== undefined ? `0x${k.as.va(p.kva).toString(16)}` : undefined,
+    cpu: p.kva !== undefined ? kernelVaHex(k, p.kva) : undefined,
     ram: p.phys !== undefined ? `phys:${hex(p.phys)}` : undefined,
     device: p.iova !== undefined && dev ? `iova:${dev.nodeName}:${hex(p.iova)}` : undefined,
     cached: p.kva !== undefined ? p.cached : undefined,
@@ -221,7 +221,7 @@ function mappingOf(e: DmaEntry, p: Point): AddressMapping {
     id: e.id,
     device: e.dev.nodeName,
     type: e.type,
-    dir: e.type === 'coherent' ? 'coherent' : dirName(e.dir),
+    dir: mappingDir(e),
     dma: hex(e.dma),
     size: e.size,
     owner: e.owner,

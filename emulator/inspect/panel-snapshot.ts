@@ -6,11 +6,10 @@
  */
 import type { Kernel } from '../kernel/kernel';
 import { findingJson, type FindingJson, type SourceLocation } from '../kernel/findings';
-import { dirName } from '../kernel/dma/dir';
 import type { TraceEvent } from '../trace/events';
 import type { DmaEntry } from '../kernel/dma/debug';
 import { hexAddress as hex } from '../lib/hex';
-import { eventJson, findingsSnapshot, memoryMap, walkDomains, type DomainHead, type IommuTableRow, type MappingRow } from './snapshots';
+import { eventJson, findingsSnapshot, kernelVaHex, mappingDir, memoryMap, walkDomains, type DomainHead, type IommuTableRow, type MappingRow } from './snapshots';
 
 export type LineStateName = 'invalid' | 'clean' | 'dirty' | 'stale' | 'stale-dirty';
 
@@ -96,7 +95,7 @@ export function coherencyView(k: Kernel, id?: number, maxLines = 4096): Coherenc
     requested,
     device: entry.dev.nodeName,
     type: entry.type,
-    dir: entry.type === 'coherent' ? 'coherent' : dirName(entry.dir),
+    dir: mappingDir(entry),
     size: entry.size,
     owner: entry.owner,
     deviceCoherent: entry.dev.dma.coherent,
@@ -302,7 +301,7 @@ export function panelSnapshot(k: Kernel, a: PanelSnapshotArgs = {}, stop?: Panel
       const cpu: number[] = [];
       for (const c of e.cpu) cpu.push(c.phys, c.len);
       const va = e.kva >= 0 ? e.kva : k.as.linearVa(e.cpu[0]?.phys ?? -1);
-      mappings.push([e.id, str(e.dev.nodeName), str(e.type), str(e.type === 'coherent' ? 'coherent' : dirName(e.dir)), e.dma, e.size, cpu, va, e.owner === 'device' ? 1 : 0, e.bounce ?? -1, at ? str(at.file) : -1, at?.line ?? 0, at?.column ?? 0]);
+      mappings.push([e.id, str(e.dev.nodeName), str(e.type), str(mappingDir(e)), e.dma, e.size, cpu, va, e.owner === 'device' ? 1 : 0, e.bounce ?? -1, at ? str(at.file) : -1, at?.line ?? 0, at?.column ?? 0]);
     }
     mappings.sort((x, y) => x[0] - y[0]);
   }
@@ -317,7 +316,7 @@ export function panelSnapshot(k: Kernel, a: PanelSnapshotArgs = {}, stop?: Panel
   return {
     wire: 1,
     strings,
-    vaBase: `0x${k.as.va(0).toString(16)}`,
+    vaBase: kernelVaHex(k, 0),
     now_ns: k.now,
     platform: k.platform.name,
     arch: k.platform.arch,

@@ -5,6 +5,7 @@
  * boundaries. The panel's combined snapshot is built from these in panel-snapshot.ts.
  */
 import type { Kernel } from '../kernel/kernel';
+import type { DeviceDesc } from '../platform/model';
 import { findingJson, type FindingJson, type SourceLocation } from '../kernel/findings';
 import { dirName } from '../kernel/dma/dir';
 import type { TraceEvent } from '../trace/events';
@@ -13,6 +14,21 @@ import type { IommuDomain } from '../kernel/dma/iommu-domain';
 import { IO_LEVELS } from '../hw/io-pte';
 import { FRAME_SIZE } from '../hw/physical-memory';
 import { hexAddress as hex, hexU64 } from '../lib/hex';
+
+/** A mapping's direction as the snapshots write it: `coherent` for coherent allocations, else `DMA_…`. */
+export function mappingDir(e: Pick<DmaEntry, 'type' | 'dir'>): string {
+  return e.type === 'coherent' ? 'coherent' : dirName(e.dir);
+}
+
+/** A kernel virtual address (an offset in the kernel's address space) in hex. */
+export function kernelVaHex(k: Kernel, kva: number): string {
+  return `0x${k.as.va(kva).toString(16)}`;
+}
+
+/** How a device's bus addresses reach memory: "smmu0 (stream 0x10)", "dma-ranges" or "direct". */
+export function translationOf(d: DeviceDesc): string {
+  return d.iommu ? `${d.iommu.desc.name} (stream 0x${d.iommu.streamId.toString(16)})` : d.dmaRanges.length ? 'dma-ranges' : 'direct';
+}
 
 export interface MappingRow {
   id: number;
@@ -30,7 +46,7 @@ export interface MappingRow {
 }
 
 export function liveMappings(k: Kernel): MappingRow[] {
-  const vaHex = (kva: number) => `0x${k.as.va(kva).toString(16)}`;
+  const vaHex = (kva: number) => kernelVaHex(k, kva);
   // oldest first (the checker keeps them per device)
   return [...(k.debug?.entries() ?? [])].sort((a, b) => a.id - b.id).map((e) => {
     const linear = e.kva >= 0 ? -1 : k.as.linearVa(e.cpu[0]?.phys ?? -1);
@@ -38,7 +54,7 @@ export function liveMappings(k: Kernel): MappingRow[] {
       id: e.id,
       device: e.dev.nodeName,
       type: e.type,
-      dir: e.type === 'coherent' ? 'coherent' : dirName(e.dir),
+      dir: mappingDir(e),
       dma: hex(e.dma),
       size: e.size,
       cpuPhys: e.cpu.map((c) => `${hex(c.phys)}+${c.len}`),
@@ -307,7 +323,7 @@ export function memoryMap(k: Kernel): { platform: string; arch: string; regions:
     labels: d.node.labels,
     compatible: d.compatible[0] ?? '',
     coherent: d.coherent,
-    translation: d.iommu ? `${d.iommu.desc.name} (stream 0x${d.iommu.streamId.toString(16)})` : d.dmaRanges.length ? 'dma-ranges' : 'direct',
+    translation: translationOf(d),
     dmaLimit: Number.isFinite(d.busDmaLimit) ? hex(d.busDmaLimit) : undefined,
   }));
   return { platform: p.name, arch: p.arch, regions, devices };
