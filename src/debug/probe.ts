@@ -260,7 +260,7 @@ export class Probe {
     const k = this.k;
     switch (name) {
       case 'takeStop':
-        return this.stop ?? null;
+        return this.stop ? { ...this.stop, posted: this.posted } : null;
       case 'posted':
         return this.posted;
       case 'readMemory': {

@@ -44,6 +44,8 @@ export interface StopInfo {
   description: string;
   /** The script line behind a hardware event, shown as the top frame when no script frame is on the stack. */
   site?: { file: string; line: number; column: number };
+  /** Messages the worker had posted when it paused (the adapter waits for them before the stop). */
+  posted?: number;
 }
 
 /** Exception-breakpoint filters for DMA events (API.md). */

@@ -522,6 +522,8 @@ export class DebugRuntime extends EventEmitter {
       return;
     }
     let fresh: StopInfo | undefined;
+    /** What the probe had posted, when its stop info already says (saves asking again). */
+    let posted: number | undefined;
     if (this.autoStep && this.scripts.get(p.callFrames[0]?.location.scriptId) === 'dmalab:breakpoint' && !p.hitBreakpoints?.length) {
       fresh = (await this.probe<StopInfo | null>('takeStop')) ?? undefined;
       if (!fresh || fresh.seq === this.lastStopSeq) {
@@ -562,6 +564,7 @@ export class DebugRuntime extends EventEmitter {
     } else if (p.reason === 'other' && this.scripts.get(p.callFrames[0]?.location.scriptId) === 'dmalab:breakpoint') {
       this.stopInfo = fresh ?? (await this.probe<StopInfo | null>('takeStop').then((x) => x ?? undefined));
       this.lastStopSeq = this.stopInfo?.seq;
+      posted = this.stopInfo?.posted;
       const info = this.stopInfo;
       if (info?.reason === 'function') stop = { reason: 'function breakpoint', description: `Paused at ${info.description}` };
       else if (info?.reason === 'data') stop = { reason: 'data breakpoint', description: info.description };
@@ -584,7 +587,7 @@ export class DebugRuntime extends EventEmitter {
       await this.cdp?.send('Debugger.stepInto');
       return;
     }
-    await this.workerMessagesDelivered();
+    await this.workerMessagesDelivered(posted);
     this.emit('stopped', stop);
   }
 
@@ -605,8 +608,8 @@ export class DebugRuntime extends EventEmitter {
    * log line or finding before the stop it led to. (The pause travels over CDP, the messages over
    * the worker's port: two channels with no order between them.)
    */
-  private async workerMessagesDelivered(): Promise<void> {
-    const posted = await this.probe<number | null>('posted').catch(() => null);
+  private async workerMessagesDelivered(known?: number): Promise<void> {
+    const posted = known ?? (await this.probe<number | null>('posted').catch(() => null));
     if (posted === null || this.receivedCount >= posted) return;
     await new Promise<void>((resolve) => {
       // a safety net: a message lost with a crashed worker must not hold the stop forever
