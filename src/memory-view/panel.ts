@@ -9,10 +9,9 @@ import type { OpenTarget } from './args';
 import { escapeHtml, makeNonce, webviewHtml } from '../webview-page';
 import { encodeBase64, loadView, viewData, writeTarget, type Loaded } from './load';
 import type { FromWebview, SessionStatus, ToWebview } from './model';
-import { RefreshThrottle } from './refresh';
+import { RefreshThrottle, RUNNING_REFRESH_MS } from '../refresh-throttle';
 
 /** While the program runs, memory views refresh at most this often (ms). */
-export const RUNNING_REFRESH_MS = 500;
 
 export function panelTitle(ref: string): string {
   const m = /^iova:([^:@]+)[^:]*:(.*)$/.exec(ref);

@@ -11,13 +11,10 @@ import type { DebugEvents, StopInfo } from '../debug-events';
 import type { FindingJson } from '../../emulator/kernel/findings';
 import type { CoherencyView, HostToWebview, PanelStatus, PanelWire, WebviewToHost } from './protocol';
 import { makeNonce, webviewHtml } from '../webview-page';
+import { RefreshThrottle, RUNNING_REFRESH_MS } from '../refresh-throttle';
 import { findingsOnly, mergeFindings, stopText, type TopFrame } from './status';
 
 export const PANEL_VIEW_ID = 'dmalab.panel';
-/** Least time between two refreshes while the program runs. */
-export const RUNNING_REFRESH_MS = 500;
-/** Delay of a refresh after the event that asked for it, while running. */
-const RUNNING_SETTLE_MS = 250;
 
 const IDLE: PanelStatus = { state: 'idle', text: 'No DMA Lab debug session' };
 
@@ -30,10 +27,7 @@ export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disp
   private hubStop?: StopInfo;
   private selected?: number;
   private session?: vscode.DebugSession;
-  private fetching = false;
-  private again = false;
-  private timer?: ReturnType<typeof setTimeout>;
-  private lastFetch = 0;
+  private readonly throttle = new RefreshThrottle(() => this.fetch(), RUNNING_REFRESH_MS);
   /** A refresh was skipped while the view was hidden. */
   private stale = false;
   private readonly disposables: vscode.Disposable[] = [];
@@ -55,10 +49,9 @@ export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disp
         if (info.session !== events.session) return;
         this.session = info.session;
         this.hubStop = info;
-        this.cancelTimer();
         this.status = { state: 'paused', text: stopText(null, info), program: programOf(info.session) };
         this.postStatus();
-        void this.refresh();
+        this.throttle.request(true);
       }),
       events.onDidContinue((s) => {
         if (s !== this.session) return;
@@ -69,15 +62,15 @@ export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disp
       events.onDidReportFinding(({ session, finding }) => {
         if (session !== this.session) return;
         this.later.push(finding);
-        if (this.status.state === 'running') this.scheduleRefresh();
+        if (this.status.state === 'running') this.throttle.request(false);
       }),
       events.onDidChangeMemory(({ session }) => {
         // a device write while running, or a write from the debugger while stopped
-        if (session === this.session && this.status.state !== 'ended') this.scheduleRefresh();
+        if (session === this.session && this.status.state !== 'ended') this.throttle.request(this.status.state === 'paused');
       }),
       events.onDidEnd((s) => {
         if (s !== this.session) return;
-        this.cancelTimer();
+        this.throttle.cancel();
         this.session = undefined;
         this.hubStop = undefined;
         if (this.snapshot) this.snapshot = { ...this.snapshot, findings: mergeFindings(this.snapshot.findings, this.later), stop: null };
@@ -105,7 +98,7 @@ export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disp
     const listeners = [
       view.webview.onDidReceiveMessage((m: WebviewToHost) => this.onMessage(m)),
       view.onDidChangeVisibility(() => {
-        if (view.visible && this.stale) void this.refresh();
+        if (view.visible && this.stale) this.throttle.request(true);
       }),
     ];
     view.onDidDispose(() => {
@@ -118,7 +111,7 @@ export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disp
     switch (m.type) {
       case 'ready':
         this.post({ type: 'state', status: this.status, snapshot: this.snapshot });
-        if (this.session && (this.stale || !this.snapshot) && this.status.state !== 'idle') void this.refresh();
+        if (this.session && (this.stale || !this.snapshot) && this.status.state !== 'idle') this.throttle.request(true);
         break;
       case 'openSource': {
         const pos = new vscode.Position(Math.max(0, m.line - 1), Math.max(0, (m.column ?? 1) - 1));
@@ -153,21 +146,15 @@ export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disp
     }
   }
 
-  /** Fetch a snapshot now (coalesced: a request while one is out runs once more after it). */
-  async refresh(): Promise<void> {
+  /** Fetch a snapshot now (RefreshThrottle decides when, and that only one is out at a time). */
+  private async fetch(): Promise<void> {
     const session = this.session;
     if (!session) return;
     if (!this.view?.visible) {
       this.stale = true;
       return;
     }
-    if (this.fetching) {
-      this.again = true;
-      return;
-    }
-    this.fetching = true;
     this.stale = false;
-    this.lastFetch = Date.now();
     try {
       const paused = this.status.state === 'paused';
       const selected = this.selected;
@@ -175,7 +162,7 @@ export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disp
       if (session !== this.session) return;
       if (selected !== this.selected) {
         // the user picked another buffer meanwhile: this answer's coherency is for the old one
-        this.again = true;
+        this.throttle.request(true);
         return;
       }
       // `later` stays: a finding reported while this request was out is not in `snap` (merged at the end, once)
@@ -188,29 +175,7 @@ export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disp
         this.status = { ...this.status, error: (e as Error).message };
         this.postStatus();
       }
-    } finally {
-      this.fetching = false;
-      if (this.again) {
-        this.again = false;
-        void this.refresh();
-      }
     }
-  }
-
-  private scheduleRefresh(): void {
-    if (this.timer) return;
-    // never right away: a run that is about to end (its last device writes announced) ends first,
-    // instead of a request reaching a debuggee that is gone (the adapter shows that error to the user)
-    const wait = Math.max(RUNNING_SETTLE_MS, this.lastFetch + RUNNING_REFRESH_MS - Date.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.refresh();
-    }, wait);
-  }
-
-  private cancelTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
   }
 
   private postStatus(): void {
@@ -222,7 +187,7 @@ export class DmaPanelProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   dispose(): void {
-    this.cancelTimer();
+    this.throttle.cancel();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -1,7 +1,7 @@
 // When a memory view reads memory again: right after a stop (a burst of requests is one read), at
 // most once per interval while the program runs, one read at a time.
 import * as assert from 'assert';
-import { RefreshThrottle, SETTLE_MS, type Timers } from '../../src/memory-view/refresh';
+import { RefreshThrottle, SETTLE_MS, type Timers } from '../../src/refresh-throttle';
 
 /** Virtual time: timers fire only when the test advances the clock. */
 class FakeTimers implements Timers {

@@ -48,7 +48,8 @@ M._load = function (request: string, parent: unknown, isMain: boolean) {
   return request === 'vscode' ? fakeVscode : load.call(this, request, parent, isMain);
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { DmaPanelProvider, RUNNING_REFRESH_MS } = require('../../src/panel/provider') as typeof import('../../src/panel/provider');
+const { DmaPanelProvider } = require('../../src/panel/provider') as typeof import('../../src/panel/provider');
+const { RUNNING_REFRESH_MS, SETTLE_MS } = require('../../src/refresh-throttle') as typeof import('../../src/refresh-throttle');
 M._load = load;
 
 // ---- a session, the hub, a webview ------------------------------------------------------------------
@@ -122,7 +123,7 @@ describe('panel host (provider)', () => {
     const t = setup();
     t.hub.started.fire(t.session);
     t.hub.stopped.fire({ session: t.session, reason: 'breakpoint', description: 'Paused on breakpoint' });
-    await settle(10);
+    await settle(SETTLE_MS * 3);
     assert.deepStrictEqual(t.requests.map((r) => r.command).sort(), ['dmalab/panel', 'stackTrace']);
     const last = t.posted.at(-1) as Extract<HostToWebview, { type: 'state' }>;
     assert.strictEqual(last.type, 'state');
@@ -139,13 +140,13 @@ describe('panel host (provider)', () => {
     assert.strictEqual((t.posted.at(-1) as { status: { text: string } }).status.text, 'Running');
     for (let i = 0; i < 50; i++) t.hub.memory.fire({ session: t.session, memoryReference: 'iova:dad:0x1000' });
     t.hub.finding.fire({ session: t.session, finding: finding('cpu-read-stale', 7) });
-    await settle(RUNNING_REFRESH_MS + 100);
-    assert.strictEqual(t.requests.filter((r) => r.command === 'dmalab/panel').length, 1);
-    for (let i = 0; i < 50; i++) t.hub.memory.fire({ session: t.session });
-    await settle(100);
+    await settle(SETTLE_MS * 3);
+    assert.strictEqual(t.requests.filter((r) => r.command === 'dmalab/panel').length, 1, 'the burst makes one refresh');
+    for (let i = 0; i < 50; i++) t.hub.memory.fire({ session: t.session, memoryReference: 'iova:dad:0x1000' });
+    await settle(RUNNING_REFRESH_MS / 2);
     assert.strictEqual(t.requests.filter((r) => r.command === 'dmalab/panel').length, 1, 'not before the interval is over');
     await settle(RUNNING_REFRESH_MS);
-    assert.strictEqual(t.requests.filter((r) => r.command === 'dmalab/panel').length, 2);
+    assert.strictEqual(t.requests.filter((r) => r.command === 'dmalab/panel').length, 2, 'one more after the interval');
     assert.ok(!t.requests.some((r) => r.command === 'stackTrace'), 'no stack while running');
     t.provider.dispose();
   });
@@ -154,7 +155,7 @@ describe('panel host (provider)', () => {
     const t = setup();
     t.hub.started.fire(t.session);
     t.hub.stopped.fire({ session: t.session, reason: 'step', description: 'Paused after a step' });
-    await settle(10);
+    await settle(SETTLE_MS * 3);
     t.hub.continued.fire(t.session);
     t.hub.finding.fire({ session: t.session, finding: finding('leak-at-remove', 9) });
     t.hub.ended.fire(t.session);
@@ -172,11 +173,11 @@ describe('panel host (provider)', () => {
     t.view.visible = false;
     t.hub.started.fire(t.session);
     t.hub.stopped.fire({ session: t.session, reason: 'step', description: 'Paused after a step' });
-    await settle(10);
+    await settle(SETTLE_MS * 3);
     assert.strictEqual(t.requests.length, 0);
     t.view.visible = true;
     await t.send({ type: 'ready' });
-    await settle(10);
+    await settle(SETTLE_MS * 3);
     assert.strictEqual(t.requests.filter((r) => r.command === 'dmalab/panel').length, 1);
     t.provider.dispose();
   });
@@ -194,7 +195,7 @@ describe('panel host (provider)', () => {
     assert.deepStrictEqual(t.requests.at(-1), { command: 'dmalab/panel', args: { mapping: 7, parts: ['coherency'] } });
     assert.strictEqual(t.posted.at(-1)!.type, 'coherency');
     t.hub.stopped.fire({ session: t.session, reason: 'step', description: 'Paused after a step' });
-    await settle(10);
+    await settle(SETTLE_MS * 3);
     assert.deepStrictEqual(t.requests.find((r) => r.command === 'dmalab/panel' && !(r.args as { parts?: unknown }).parts)?.args, { mapping: 7 }, 'later snapshots keep the chosen buffer');
     t.provider.dispose();
   });

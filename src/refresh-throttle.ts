@@ -1,8 +1,8 @@
 /**
- * When a memory view reads memory again: soon after a request while the program is stopped
- * (several requests in a burst, such as a stop and its memory event, make one read), at most once
- * per interval while it runs, and never two reads at once (a request during a read makes one more
- * read after it). Pure: the clock and the timers are injectable.
+ * When a view (the DMA panel, a memory view) asks the adapter again: soon after a request while
+ * the program is stopped (several requests in a burst make one read), at most once per interval
+ * while it runs, and never two reads at once (a request during a read makes one more read after
+ * it). Pure: the clock and the timers are injectable.
  */
 
 export interface Timers {
@@ -17,7 +17,10 @@ const realTimers: Timers = {
   clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
-/** Delay of a read while stopped: long enough to merge a stop with its memory event. */
+/** Least time between two reads while the program runs. */
+export const RUNNING_REFRESH_MS = 500;
+
+/** Delay of a read while stopped: long enough to merge a burst of requests into one. */
 export const SETTLE_MS = 15;
 
 export class RefreshThrottle {
