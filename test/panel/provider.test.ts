@@ -5,6 +5,7 @@ import Module from 'module';
 import type { FindingJson } from '../../emulator/kernel/findings';
 import type { HostToWebview, PanelWire, WebviewToHost } from '../../src/panel/protocol';
 import { findingsOnly } from '../../src/panel/status';
+import { RUNNING_REFRESH_MS, SETTLE_MS } from '../../src/refresh-throttle';
 
 // ---- a minimal `vscode` ------------------------------------------------------------------------
 class EventEmitter<T> {
@@ -49,7 +50,6 @@ M._load = function (request: string, parent: unknown, isMain: boolean) {
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { DmaPanelProvider } = require('../../src/panel/provider') as typeof import('../../src/panel/provider');
-const { RUNNING_REFRESH_MS, SETTLE_MS } = require('../../src/refresh-throttle') as typeof import('../../src/refresh-throttle');
 M._load = load;
 
 // ---- a session, the hub, a webview ------------------------------------------------------------------
