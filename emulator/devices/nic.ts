@@ -177,7 +177,8 @@ export class Nic implements DeviceModel {
   /** Frames the card put on the wire, oldest first, with the time each left. */
   readonly transmitted: { t: number; data: Uint8Array }[] = [];
   private wireFree = 0;
-  private readonly addrBits: number;
+  /** 2^dma-bits: the addresses the card can emit (Infinity from 53 bits up: every address is exact). */
+  private readonly addrSpan: number;
   private readonly observers: MemoryObservers;
   private readonly desc = new Uint8Array(NIC_DESC_SIZE * NIC_RX_PREFETCH);
   private readonly dv = new DataView(this.desc.buffer);
@@ -192,7 +193,8 @@ export class Nic implements DeviceModel {
   private readonly traffic: { count: number; size: number; interval: number; sent: number; started: boolean };
 
   constructor(private readonly ctx: DeviceContext) {
-    this.addrBits = ctx.desc.knob('dmalab,dma-bits', 32);
+    const bits = ctx.desc.knob('dmalab,dma-bits', 32);
+    this.addrSpan = bits >= 53 ? Infinity : 2 ** bits;
     this.observers = memoryObservers(ctx.bus);
     this.traffic = {
       count: ctx.desc.knob('dmalab,rx-packets', 0),
@@ -457,7 +459,7 @@ export class Nic implements DeviceModel {
 
   /** The address the device emits: cut to its addressing width. */
   private busAddr(a: number): number {
-    return this.addrBits >= 53 ? a : a % 2 ** this.addrBits;
+    return a < this.addrSpan ? a : a % this.addrSpan;
   }
 
   private index(r: Ring): number {

@@ -3,6 +3,10 @@
  * of `lineSize` bytes. The CPU reads and writes through it; maintenance operations clean
  * (write back), invalidate (discard) or flush (both) a physical range.
  *
+ * Recency is an intrusive doubly-linked list through the present lines (least recently used at
+ * the head): a hit moves its line to the tail with a few pointer writes, so the common case (the
+ * CPU hitting lines it already holds) costs one map lookup.
+ *
  * Devices: a coherent device snoops (its reads see dirty lines, its writes update them); a
  * non-coherent device reads and writes RAM past the cache. When a non-coherent device writes RAM
  * under a line the cache holds, the line is marked stale: the CPU will read the old bytes until
@@ -10,6 +14,7 @@
  * old bytes too. Listeners are told when either happens, so the checker can name the cause.
  */
 import { PhysicalMemory } from './physical-memory';
+import { copyBytes } from '../lib/bytes';
 
 export interface CacheLine {
   data: Uint8Array;
@@ -33,15 +38,34 @@ export interface CacheListener {
 
 const PAGE = 4096;
 
+/** A present line and its place in the recency list. */
+class Line implements CacheLine {
+  dirty = false;
+  staleBy?: unknown;
+  staleBytes?: Uint8Array;
+  /** Less recently used neighbour (undefined: this is the least recently used line). */
+  older?: Line;
+  /** More recently used neighbour (undefined: this is the most recently used line). */
+  newer?: Line;
+
+  constructor(
+    readonly idx: number,
+    readonly data: Uint8Array,
+  ) {}
+}
+
+
 function anyStale(mask: Uint8Array, off: number, n: number): boolean {
   for (let i = off; i < off + n; i++) if (mask[i]) return true;
   return false;
 }
 
 export class DataCache {
-  private lines = new Map<number, CacheLine>();
+  private lines = new Map<number, Line>();
   private perPage = new Map<number, number>();
-  private mru = -1;
+  /** Least and most recently used present lines. */
+  private lru?: Line;
+  private mru?: Line;
   listener: CacheListener = {};
   readonly lineShift: number;
 
@@ -86,8 +110,7 @@ export class DataCache {
       const n = Math.min(len, ls - off);
       const line = this.touch(idx, true);
       if (line.staleBy !== undefined && anyStale(line.staleBytes!, off, n)) this.listener.staleRead?.(idx * ls, line.staleBy);
-      if (n === 1) dst[dstOff] = line.data[off];
-      else dst.set(line.data.subarray(off, off + n), dstOff);
+      copyBytes(dst, dstOff, line.data, off, n);
       phys += n;
       dstOff += n;
       len -= n;
@@ -102,8 +125,7 @@ export class DataCache {
       const n = Math.min(len, ls - off);
       // a full-line write need not fetch the line from RAM
       const line = this.touch(idx, n !== ls);
-      if (n === 1) line.data[off] = src[srcOff];
-      else line.data.set(src.subarray(srcOff, srcOff + n), off);
+      copyBytes(line.data, off, src, srcOff, n);
       line.dirty = true;
       phys += n;
       srcOff += n;
@@ -137,7 +159,7 @@ export class DataCache {
       const n = Math.min(len - off, ls - lo);
       const line = this.lines.get(idx);
       if (line) {
-        line.data.set(src.subarray(off, off + n), lo);
+        copyBytes(line.data, lo, src, off, n);
         line.dirty = true;
       } else this.ram.write(phys + off, src, off, n);
       off += n;
@@ -185,7 +207,7 @@ export class DataCache {
         const a = idx * ls;
         const s = Math.max(a, phys);
         const e = Math.min(a + ls, phys + len);
-        dst.set(line.data.subarray(s - a, e - a), dstOff + (s - phys));
+        copyBytes(dst, dstOff + (s - phys), line.data, s - a, e - s);
       } else {
         this.listener.dirtyDeviceRead?.(idx * ls, reader);
       }
@@ -201,7 +223,7 @@ export class DataCache {
       const a = idx * ls;
       const s = Math.max(a, phys);
       const e = Math.min(a + ls, phys + len);
-      if (coherent) line.data.set(src.subarray(srcOff + (s - phys), srcOff + (e - phys)), s - a);
+      if (coherent) copyBytes(line.data, s - a, src, srcOff + (s - phys), e - s);
       else {
         line.staleBy = writer;
         (line.staleBytes ??= new Uint8Array(ls)).fill(1, s - a, e - a);
@@ -234,36 +256,50 @@ export class DataCache {
     }
   }
 
-  private touch(idx: number, fill: boolean): CacheLine {
+  private touch(idx: number, fill: boolean): Line {
     let line = this.lines.get(idx);
     if (line) {
-      if (idx !== this.mru) {
-        this.lines.delete(idx);
-        this.lines.set(idx, line);
-        this.mru = idx;
+      if (line !== this.mru) {
+        this.unlink(line);
+        this.append(line);
       }
       return line;
     }
     if (this.lines.size >= this.capacityLines) this.evictOne();
-    line = { data: new Uint8Array(this.lineSize), dirty: false };
+    line = new Line(idx, new Uint8Array(this.lineSize));
     if (fill) this.ram.read(idx * this.lineSize, line.data, 0, this.lineSize);
     this.lines.set(idx, line);
-    this.mru = idx;
+    this.append(line);
     const page = Math.floor((idx * this.lineSize) / PAGE);
     this.perPage.set(page, (this.perPage.get(page) ?? 0) + 1);
     return line;
   }
 
+  /** Take a line out of the recency list. */
+  private unlink(line: Line): void {
+    if (line.older) line.older.newer = line.newer;
+    else this.lru = line.newer;
+    if (line.newer) line.newer.older = line.older;
+    else this.mru = line.older;
+    line.older = line.newer = undefined;
+  }
+
+  /** Put a line at the most recently used end. */
+  private append(line: Line): void {
+    line.older = this.mru;
+    if (this.mru) this.mru.newer = line;
+    else this.lru = line;
+    this.mru = line;
+  }
+
   private evictOne(): void {
-    const first = this.lines.keys().next();
-    if (first.done) return;
-    const idx = first.value;
-    const line = this.lines.get(idx)!;
+    const line = this.lru;
+    if (!line) return;
     if (line.dirty) {
-      this.writeBack(idx, line);
-      this.listener.evicted?.(idx * this.lineSize);
+      this.writeBack(line.idx, line);
+      this.listener.evicted?.(line.idx * this.lineSize);
     }
-    this.drop(idx);
+    this.drop(line.idx);
   }
 
   private writeBack(idx: number, line: CacheLine): void {
@@ -272,8 +308,10 @@ export class DataCache {
   }
 
   private drop(idx: number): void {
-    if (!this.lines.delete(idx)) return;
-    if (idx === this.mru) this.mru = -1;
+    const line = this.lines.get(idx);
+    if (!line) return;
+    this.lines.delete(idx);
+    this.unlink(line);
     const page = Math.floor((idx * this.lineSize) / PAGE);
     const c = (this.perPage.get(page) ?? 1) - 1;
     if (c <= 0) this.perPage.delete(page);

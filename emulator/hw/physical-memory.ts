@@ -8,25 +8,34 @@ export const FRAME_SHIFT = 16;
 export const FRAME_SIZE = 1 << FRAME_SHIFT;
 const FRAME_MASK = FRAME_SIZE - 1;
 
+import { copyBytes } from '../lib/bytes';
+
 export class PhysicalMemory {
   private frames = new Map<number, Uint8Array>();
+  /** The frame touched last, and its index (most accesses stay in one frame). */
+  private lastFrame?: Uint8Array;
+  private lastIdx = -1;
   /** DataViews of frames holding 64-bit values (page tables), made on first use. */
   private views = new Map<number, DataView>();
 
   /** Frame holding `addr`, created on first touch. */
   frame(addr: number): Uint8Array {
     const idx = Math.floor(addr / FRAME_SIZE);
+    if (idx === this.lastIdx) return this.lastFrame!;
     let f = this.frames.get(idx);
     if (!f) {
       f = new Uint8Array(FRAME_SIZE);
       this.frames.set(idx, f);
     }
+    this.lastIdx = idx;
+    this.lastFrame = f;
     return f;
   }
 
   /** Frame if it was ever touched (read-only peeks must not materialise memory). */
   peekFrame(addr: number): Uint8Array | undefined {
-    return this.frames.get(Math.floor(addr / FRAME_SIZE));
+    const idx = Math.floor(addr / FRAME_SIZE);
+    return idx === this.lastIdx ? this.lastFrame : this.frames.get(idx);
   }
 
   get touchedBytes(): number {
@@ -38,7 +47,7 @@ export class PhysicalMemory {
       const off = addr & FRAME_MASK;
       const n = Math.min(len, FRAME_SIZE - off);
       const f = this.peekFrame(addr);
-      if (f) dst.set(f.subarray(off, off + n), dstOff);
+      if (f) copyBytes(dst, dstOff, f, off, n);
       else dst.fill(0, dstOff, dstOff + n);
       addr += n;
       dstOff += n;
@@ -50,7 +59,7 @@ export class PhysicalMemory {
     while (len > 0) {
       const off = addr & FRAME_MASK;
       const n = Math.min(len, FRAME_SIZE - off);
-      this.frame(addr).set(src.subarray(srcOff, srcOff + n), off);
+      copyBytes(this.frame(addr), off, src, srcOff, n);
       addr += n;
       srcOff += n;
       len -= n;

@@ -45,6 +45,14 @@ export interface VmapPage {
   weak?: boolean;
 }
 
+/** Where a kernel virtual address leads. */
+export interface Translation {
+  phys: number;
+  cached: boolean;
+  /** Uncached and weakly ordered (see VmapPage.weak). */
+  weak?: boolean;
+}
+
 export class KernelAddressSpace {
   private linear: Segment[] = [];
   readonly vmallocArea: ExtentAllocator;
@@ -97,13 +105,33 @@ export class KernelAddressSpace {
    * Physical address behind a kernel virtual address, with its cacheability, or undefined
    * (unmapped: the access would oops).
    */
-  translate(kva: number): { phys: number; cached: boolean; weak?: boolean } | undefined {
-    for (const s of this.linear) if (kva >= s.va && kva < s.va + s.size) return { phys: s.phys + (kva - s.va), cached: true };
+  translate(kva: number): Translation | undefined {
+    const t: Translation = { phys: 0, cached: false };
+    if (!this.translateInto(kva, t)) return undefined;
+    if (!t.weak) delete t.weak;
+    return t;
+  }
+
+  /** translate() into a caller's record (the CPU's load/store path: no allocation). False: unmapped. */
+  translateInto(kva: number, out: Translation): boolean {
+    for (const s of this.linear) {
+      if (kva >= s.va && kva < s.va + s.size) {
+        out.phys = s.phys + (kva - s.va);
+        out.cached = true;
+        out.weak = false;
+        return true;
+      }
+    }
     if (this.isVmalloc(kva)) {
       const p = this.vmap.get(Math.floor(kva / PAGE_SIZE));
-      if (p) return { phys: p.phys + (kva % PAGE_SIZE), cached: p.cached, weak: p.weak };
+      if (p) {
+        out.phys = p.phys + (kva % PAGE_SIZE);
+        out.cached = p.cached;
+        out.weak = p.weak === true;
+        return true;
+      }
     }
-    return undefined;
+    return false;
   }
 
   /** Map pages contiguously in the vmalloc area (vmap). Returns the start, or -1 when the area is full. */

@@ -6,7 +6,7 @@
 import { DataCache } from '../hw/cache';
 import { PhysicalMemory } from '../hw/physical-memory';
 import { hex } from '../lib/hex';
-import { KernelAddressSpace } from './address-space';
+import { KernelAddressSpace, type Translation } from './address-space';
 import { PAGE_SIZE } from './page-alloc';
 import type { CpuBuffers } from './write-buffer';
 import type { MemoryObservers } from '../devices/memory-observers';
@@ -25,6 +25,8 @@ export interface CpuAccessListener {
 
 export class Cpu {
   private scratch = new Uint8Array(8);
+  /** Scratch record for translations (read out at once by each access). */
+  private readonly xlate: Translation = { phys: 0, cached: false, weak: false };
   private view = new DataView(this.scratch.buffer);
   listener?: CpuAccessListener;
   /** A second observer of CPU accesses (debugger watchpoints), independent of the checker. */
@@ -49,12 +51,16 @@ export class Cpu {
     this.accesses++;
     while (len > 0) {
       const n = Math.min(len, PAGE_SIZE - (kva % PAGE_SIZE));
+      // copied out at once: a listener may pause the run, and what runs meanwhile may use the record
       const t = this.translate(kva, false);
-      this.listener?.(t.phys, n, false, kva);
-      this.watch?.(t.phys, n, false, kva);
-      if (t.cached) this.cache.cpuRead(t.phys, dst, dstOff, n);
-      else if (this.buffers && t.weak) this.buffers.load(t.phys, dst, dstOff, n);
-      else this.ram.read(t.phys, dst, dstOff, n);
+      const phys = t.phys;
+      const cached = t.cached;
+      const weak = t.weak;
+      this.listener?.(phys, n, false, kva);
+      this.watch?.(phys, n, false, kva);
+      if (cached) this.cache.cpuRead(phys, dst, dstOff, n);
+      else if (this.buffers && weak) this.buffers.load(phys, dst, dstOff, n);
+      else this.ram.read(phys, dst, dstOff, n);
       kva += n;
       dstOff += n;
       len -= n;
@@ -66,15 +72,18 @@ export class Cpu {
     while (len > 0) {
       const n = Math.min(len, PAGE_SIZE - (kva % PAGE_SIZE));
       const t = this.translate(kva, true);
-      this.listener?.(t.phys, n, true, kva);
-      this.watch?.(t.phys, n, true, kva);
-      if (t.cached) {
-        this.cache.cpuWrite(t.phys, src, srcOff, n);
-        if (this.observers?.active) this.observers.stored(t.phys, n, true);
-      } else if (this.buffers && t.weak) this.buffers.post(t.phys, src, srcOff, n);
+      const phys = t.phys;
+      const cached = t.cached;
+      const weak = t.weak;
+      this.listener?.(phys, n, true, kva);
+      this.watch?.(phys, n, true, kva);
+      if (cached) {
+        this.cache.cpuWrite(phys, src, srcOff, n);
+        if (this.observers?.active) this.observers.stored(phys, n, true);
+      } else if (this.buffers && weak) this.buffers.post(phys, src, srcOff, n);
       else {
-        this.ram.write(t.phys, src, srcOff, n);
-        if (this.observers?.active) this.observers.stored(t.phys, n, false);
+        this.ram.write(phys, src, srcOff, n);
+        if (this.observers?.active) this.observers.stored(phys, n, false);
       }
       kva += n;
       srcOff += n;
@@ -114,9 +123,9 @@ export class Cpu {
     this.write(kva, this.scratch, 0, 8);
   }
 
-  private translate(kva: number, write: boolean): { phys: number; cached: boolean; weak?: boolean } {
-    const t = this.as.translate(kva);
-    if (!t) {
+  private translate(kva: number, write: boolean): Translation {
+    const t = this.xlate;
+    if (!this.as.translateInto(kva, t)) {
       throw new KernelOops(
         `BUG: unable to handle page fault for address: ${hex(this.as.va(kva), 16)}\n#PF: supervisor ${write ? 'write' : 'read'} access in kernel mode\n#PF: error_code(0x0000) - not-present page`,
       );

@@ -86,6 +86,22 @@ describe('CPU data cache', () => {
     assert.strictEqual(r[0], 1, 'the evicted dirty line reached RAM');
   });
 
+  it('a hit makes its line the most recently used: the next miss evicts the oldest untouched line', () => {
+    const { cache } = setup(4);
+    const one = new Uint8Array(1);
+    for (let i = 0; i < 4; i++) cache.cpuRead(i * 64, one, 0, 1);
+    cache.cpuRead(0, one, 0, 1); // line 0 is now the most recent; line 64 the least
+    cache.cpuRead(2 * 64, one, 0, 1);
+    cache.cpuWrite(4 * 64, one, 0, 1); // a miss: evicts line 64
+    assert.deepStrictEqual([0, 1, 2, 3, 4].map((i) => cache.state(i * 64)), ['clean', 'invalid', 'clean', 'clean', 'dirty']);
+    cache.invalidate(2 * 64, 64); // dropping a line in the middle keeps the order of the others
+    cache.cpuRead(5 * 64, one, 0, 1); // a free slot: nothing evicted
+    cache.cpuRead(6 * 64, one, 0, 1); // evicts line 3
+    cache.cpuRead(7 * 64, one, 0, 1); // evicts line 0
+    assert.deepStrictEqual([0, 3, 4, 5, 6, 7].map((i) => cache.state(i * 64)), ['invalid', 'invalid', 'dirty', 'clean', 'clean', 'clean']);
+    assert.strictEqual(cache.size, 4);
+  });
+
   it('rejects a line size that is not a power of two', () => {
     assert.throws(() => new DataCache(new PhysicalMemory(), 48, 16), /power of two/);
   });

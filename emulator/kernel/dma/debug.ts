@@ -76,6 +76,12 @@ const UNMAP_HISTORY = 256;
 /** Entries above this size are kept out of the per-page index. */
 const BIG_ENTRY = 64 * 1024;
 
+/** The device-side range of `e` holding bus address `dma`. */
+function segmentAt(e: DmaEntry, dma: number): BusRange | undefined {
+  for (const b of e.bus) if (dma >= b.dma && dma < b.dma + b.len) return b;
+  return undefined;
+}
+
 function cpuBytes(e: DmaEntry): number {
   let n = 0;
   for (const r of e.cpu) n += r.len;
@@ -264,17 +270,17 @@ export class DmaDebug {
       this.rep.finding('sync-unknown', dev, `device driver tries to sync DMA memory it has not allocated [device address=${addr(ref.dma)}] [size=${ref.size} bytes]`, at(), []);
       return undefined;
     }
-    const rel: Related[] = [{ message: `mapped here (${entry.size} bytes, ${dirName(entry.dir)})`, site: entry.site }];
-    const seg = entry.bus.find((b) => ref.dma >= b.dma && ref.dma < b.dma + b.len) ?? entry.bus[0];
+    const rel = (): Related[] => [{ message: `mapped here (${entry.size} bytes, ${dirName(entry.dir)})`, site: entry.site }];
+    const seg = segmentAt(entry, ref.dma) ?? entry.bus[0];
     const end = ref.dma - seg.dma + ref.size;
     if (end > seg.len) {
-      this.rep.finding('sync-out-of-range', dev, `device driver syncs DMA memory outside allocated range [device address=${addr(entry.dma)}] [allocation size=${entry.size} bytes] [sync offset+size=${end}]`, at(), rel);
+      this.rep.finding('sync-out-of-range', dev, `device driver syncs DMA memory outside allocated range [device address=${addr(entry.dma)}] [allocation size=${entry.size} bytes] [sync offset+size=${end}]`, at(), rel());
     }
     if (entry.dir !== DMA_BIDIRECTIONAL && ref.dir !== entry.dir) {
-      this.rep.finding('sync-dir-mismatch', dev, `device driver syncs DMA memory with different direction [device address=${addr(ref.dma)}] [size=${entry.size} bytes] [mapped with ${dirName(entry.dir)}] [synced with ${dirName(ref.dir)}]`, at(), rel);
+      this.rep.finding('sync-dir-mismatch', dev, `device driver syncs DMA memory with different direction [device address=${addr(ref.dma)}] [size=${entry.size} bytes] [mapped with ${dirName(entry.dir)}] [synced with ${dirName(ref.dir)}]`, at(), rel());
     }
     if (ref.sgCallEnts && entry.type === 'scatter-gather' && ref.sgCallEnts !== entry.sgCallEnts) {
-      this.rep.finding('sg-count-mismatch', dev, `device driver syncs DMA sg list with different entry count [map count=${entry.sgCallEnts}] [sync count=${ref.sgCallEnts}]`, at(), rel);
+      this.rep.finding('sg-count-mismatch', dev, `device driver syncs DMA sg list with different entry count [map count=${entry.sgCallEnts}] [sync count=${ref.sgCallEnts}]`, at(), rel());
     }
     entry.owner = toCpu ? 'cpu' : 'device';
     return entry;
@@ -286,29 +292,42 @@ export class DmaDebug {
   cpuAccess(phys: number, len: number, write: boolean): void {
     this.accessFlagged = false;
     this.accessSite = undefined;
-    if (this.byPfn.size === 0 && this.big.size === 0) return;
-    for (const list of this.near(phys, len)) {
-      for (const e of list) {
-        if (e.owner !== 'device') continue;
-        const r = e.cpu.find((c) => phys < c.phys + c.len && c.phys < phys + len);
-        if (!r) {
-          if (write) this.sharedLineWrite(e, phys, len);
-          continue;
-        }
-        if (!write && e.dir === DMA_TO_DEVICE) continue; // reading a buffer the device only reads is harmless
-        const site = this.here();
-        const rel: Related[] = [{ message: `mapped here (${dirName(e.dir)}, ${e.size} bytes); the device owns it until dma_sync_*_for_cpu or dma_unmap_*`, site: e.site }];
-        if (e.lastDeviceWrite) rel.push({ message: `the device wrote it (transfer started here)`, site: e.lastDeviceWrite.site });
-        const off = Math.max(phys, r.phys) - r.phys;
-        if (write) {
-          this.rep.finding('cpu-write-device-owned', e.dev, `CPU writes ${len} bytes at offset ${off} of a ${dirName(e.dir)} buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes]: the device may never see the write, or the write may land over data the device is writing`, site, rel);
-        } else {
-          this.rep.finding('cpu-read-device-owned', e.dev, `CPU reads ${len} bytes at offset ${off} of a ${dirName(e.dir)} buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes] without dma_sync_*_for_cpu or dma_unmap_*: the bytes may be stale`, site, rel);
-        }
-        this.accessFlagged = true;
-        return;
+    // the per-page lists of the access's pages, then the big entries (the hot path: no allocation)
+    if (this.byPfn.size) {
+      const last = Math.floor((phys + len - 1) / PAGE_SIZE);
+      for (let pfn = Math.floor(phys / PAGE_SIZE); pfn <= last; pfn++) {
+        const list = this.byPfn.get(pfn);
+        if (list) for (const e of list) if (e.owner === 'device' && this.ownedAccess(e, phys, len, write)) return;
       }
     }
+    if (this.big.size) for (const e of this.big) if (e.owner === 'device' && this.ownedAccess(e, phys, len, write)) return;
+  }
+
+  /** A CPU access near entry `e`, which the device owns: a finding if it touches the buffer (true) or a line it shares. */
+  private ownedAccess(e: DmaEntry, phys: number, len: number, write: boolean): boolean {
+    let r: PhysRange | undefined;
+    for (const c of e.cpu) {
+      if (phys < c.phys + c.len && c.phys < phys + len) {
+        r = c;
+        break;
+      }
+    }
+    if (!r) {
+      if (write) this.sharedLineWrite(e, phys, len);
+      return false;
+    }
+    if (!write && e.dir === DMA_TO_DEVICE) return false; // reading a buffer the device only reads is harmless
+    const site = this.here();
+    const rel: Related[] = [{ message: `mapped here (${dirName(e.dir)}, ${e.size} bytes); the device owns it until dma_sync_*_for_cpu or dma_unmap_*`, site: e.site }];
+    if (e.lastDeviceWrite) rel.push({ message: `the device wrote it (transfer started here)`, site: e.lastDeviceWrite.site });
+    const off = Math.max(phys, r.phys) - r.phys;
+    if (write) {
+      this.rep.finding('cpu-write-device-owned', e.dev, `CPU writes ${len} bytes at offset ${off} of a ${dirName(e.dir)} buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes]: the device may never see the write, or the write may land over data the device is writing`, site, rel);
+    } else {
+      this.rep.finding('cpu-read-device-owned', e.dev, `CPU reads ${len} bytes at offset ${off} of a ${dirName(e.dir)} buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes] without dma_sync_*_for_cpu or dma_unmap_*: the bytes may be stale`, site, rel);
+    }
+    this.accessFlagged = true;
+    return true;
   }
 
   /**
@@ -395,10 +414,14 @@ export class DmaDebug {
         pos = next;
         continue;
       }
-      const b = e.bus.find((r) => pos >= r.dma && pos < r.dma + r.len)!;
+      const b = segmentAt(e, pos)!;
       const n = Math.min(end, b.dma + b.len) - pos;
       if (a.write) {
-        e.lastDeviceWrite = { t: this.rep.now(), site: tag?.site };
+        const w = e.lastDeviceWrite;
+        if (w) {
+          w.t = this.rep.now();
+          w.site = tag?.site;
+        } else e.lastDeviceWrite = { t: this.rep.now(), site: tag?.site };
         if (e.dir === DMA_TO_DEVICE) {
           this.rep.finding(
             'device-write-to-device-read-only',
@@ -461,8 +484,9 @@ export class DmaDebug {
   }
 
   private hit(dev: Device, dma: number): DmaEntry | undefined {
+    // remove() forgets lastHit, so a remembered entry is live
     const l = this.lastHit;
-    if (l && l.dev === dev && l.bus.some((b) => dma >= b.dma && dma < b.dma + b.len) && this.byDev.get(dev)?.get(l.dma) === l) return l;
+    if (l && l.dev === dev && segmentAt(l, dma)) return l;
     const e = this.findContaining(dev, dma, 1);
     if (e) this.lastHit = e;
     return e;
