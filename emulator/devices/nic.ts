@@ -32,6 +32,7 @@
  */
 import type { DeviceContext, DeviceModel, TransferHandle } from './device-model';
 import { memoryObservers, MemoryObservers, MemoryWatch } from './memory-observers';
+import { Fifo } from '../lib/fifo';
 
 // ---- registers (32-bit) ---------------------------------------------------------------------
 export const NIC_CTRL = 0x00;
@@ -168,8 +169,7 @@ export class Nic implements DeviceModel {
   private readonly txJob: Job = { d: { addr: 0, ctrl: 0, buf: 0, next: 0 }, frame: new Uint8Array(0), n: 0, h: undefined };
   private readonly txDoneCb = (): void => this.txDone();
   /** Frames on the wire towards the card, in arrival order; one scheduler event at a time. */
-  private wire: { at: number; frame: Uint8Array }[] = [];
-  private wireHead = 0;
+  private readonly wire = new Fifo<{ at: number; frame: Uint8Array }>();
   private wireEvent = false;
   private readonly wireCb = (): void => this.wireArrive();
   private txParts: Uint8Array[] = [];
@@ -225,15 +225,9 @@ export class Nic implements DeviceModel {
   }
 
   private wireArrive(): void {
-    const w = this.wire[this.wireHead++];
-    if (this.wireHead === this.wire.length) {
-      this.wire = [];
-      this.wireHead = 0;
-    } else if (this.wireHead >= 4096) {
-      this.wire = this.wire.slice(this.wireHead);
-      this.wireHead = 0;
-    }
-    if (this.wireHead < this.wire.length) this.ctx.sched.at(this.wire[this.wireHead].at, 'nic frame arrives', this.wireCb);
+    const w = this.wire.shift()!;
+    const next = this.wire.peek();
+    if (next) this.ctx.sched.at(next.at, 'nic frame arrives', this.wireCb);
     else this.wireEvent = false;
     this.arrive(w.frame);
   }

@@ -49,7 +49,7 @@ export interface DeviceAccess {
 }
 
 export interface BusListener {
-  /** Every device access, after it happened: `done` of its bytes reached memory (the checker's view: bus addresses). */
+  /** Every device access, after it happened: `done` of its bytes reached memory (the checker's view: bus addresses). `a` is reused after the call. */
   deviceAccess?(a: DeviceAccess, done: number): void;
   /** Each physical run an access reached (data breakpoints, memory events). */
   physAccess?(a: DeviceAccess, phys: number, len: number, busAddr: number): void;
@@ -61,6 +61,12 @@ export class Bus {
   listeners: BusListener[] = [];
   /** The device access in progress (IOMMU fault handlers read it). */
   current?: DeviceAccess;
+  /**
+   * Access records by nesting depth, reused rather than allocated per access (an access that
+   * reaches a device's MMIO window may start another). Listeners must not keep them.
+   */
+  private records: DeviceAccess[] = [];
+  private nesting = 0;
 
   constructor(
     readonly mem: PhysicalMemory,
@@ -135,12 +141,24 @@ export class Bus {
 
   private access(port: DmaPort, bus: number, buf: Uint8Array, off: number, len: number, write: boolean, tag: unknown): number {
     port.lastError = undefined;
-    const a: DeviceAccess = { port, bus, len, write, tag };
-    this.current = a;
-    const done = this.transfer(a, buf, off);
-    this.current = undefined;
-    for (const l of this.listeners) l.deviceAccess?.(a, done);
-    return done;
+    const a = (this.records[this.nesting] ??= { port, bus, len, write, tag });
+    a.port = port;
+    a.bus = bus;
+    a.len = len;
+    a.write = write;
+    a.tag = tag;
+    const outer = this.current;
+    this.nesting++;
+    try {
+      this.current = a;
+      const done = this.transfer(a, buf, off);
+      this.current = outer;
+      for (const l of this.listeners) l.deviceAccess?.(a, done);
+      return done;
+    } finally {
+      this.nesting--;
+      this.current = outer;
+    }
   }
 
   private transfer(a: DeviceAccess, buf: Uint8Array, off: number): number {

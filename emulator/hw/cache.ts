@@ -200,18 +200,19 @@ export class DataCache {
   deviceRead(phys: number, dst: Uint8Array, dstOff: number, len: number, coherent: boolean, reader: unknown): void {
     this.ram.read(phys, dst, dstOff, len);
     if (!this.holdsAny(phys, len)) return;
+    // loops rather than forEachPresent: devices access memory on every transfer, and a closure per call adds up
     const ls = this.lineSize;
-    this.forEachPresent(phys, len, (idx, line) => {
-      if (!line.dirty) return;
+    const last = Math.floor((phys + len - 1) / ls);
+    for (let idx = this.nextHeld(Math.floor(phys / ls), last); idx <= last; idx = this.nextHeld(idx + 1, last)) {
+      const line = this.lines.get(idx);
+      if (!line || !line.dirty) continue;
+      const a = idx * ls;
       if (coherent) {
-        const a = idx * ls;
         const s = Math.max(a, phys);
         const e = Math.min(a + ls, phys + len);
         copyBytes(dst, dstOff + (s - phys), line.data, s - a, e - s);
-      } else {
-        this.listener.dirtyDeviceRead?.(idx * ls, reader);
-      }
-    });
+      } else this.listener.dirtyDeviceRead?.(a, reader);
+    }
   }
 
   /** Device write. Coherent: lines are updated too. Non-coherent: RAM only; cached lines go stale. */
@@ -219,7 +220,10 @@ export class DataCache {
     this.ram.write(phys, src, srcOff, len);
     if (!this.holdsAny(phys, len)) return;
     const ls = this.lineSize;
-    this.forEachPresent(phys, len, (idx, line) => {
+    const last = Math.floor((phys + len - 1) / ls);
+    for (let idx = this.nextHeld(Math.floor(phys / ls), last); idx <= last; idx = this.nextHeld(idx + 1, last)) {
+      const line = this.lines.get(idx);
+      if (!line) continue;
       const a = idx * ls;
       const s = Math.max(a, phys);
       const e = Math.min(a + ls, phys + len);
@@ -228,7 +232,7 @@ export class DataCache {
         line.staleBy = writer;
         (line.staleBytes ??= new Uint8Array(ls)).fill(1, s - a, e - a);
       }
-    });
+    }
   }
 
   /** Every present line in a range, ascending (read-only snapshot). */
@@ -241,19 +245,22 @@ export class DataCache {
   private forEachPresent(phys: number, len: number, fn: (idx: number, line: CacheLine) => void): void {
     if (len <= 0 || this.lines.size === 0) return;
     const ls = this.lineSize;
-    const first = Math.floor(phys / ls);
     const last = Math.floor((phys + len - 1) / ls);
-    const linesPerPage = PAGE / ls;
-    for (let idx = first; idx <= last; ) {
-      const page = Math.floor((idx * ls) / PAGE);
-      if (!this.perPage.has(page)) {
-        idx = (page + 1) * linesPerPage;
-        continue;
-      }
+    for (let idx = this.nextHeld(Math.floor(phys / ls), last); idx <= last; idx = this.nextHeld(idx + 1, last)) {
       const line = this.lines.get(idx);
       if (line) fn(idx, line);
-      idx++;
     }
+  }
+
+  /** The first line index from `idx` on whose page holds cached lines (whole pages without any are skipped); > last if none. */
+  private nextHeld(idx: number, last: number): number {
+    const linesPerPage = PAGE / this.lineSize;
+    while (idx <= last) {
+      const page = Math.floor(idx / linesPerPage);
+      if (this.perPage.has(page)) return idx;
+      idx = (page + 1) * linesPerPage;
+    }
+    return idx;
   }
 
   private touch(idx: number, fill: boolean): Line {

@@ -132,7 +132,9 @@ export class DmaDebug {
   private big = new Set<DmaEntry>();
   /** Recently unmapped ranges per device (a ring), to tell "after unmap" from "never mapped". */
   private unmapped = new Map<Device, UnmapRing>();
+  /** The entries the last device accesses fell in (hit()). */
   private lastHit?: DmaEntry;
+  private prevHit?: DmaEntry;
   /** Set while a CPU access that already produced an ownership finding is in progress. */
   private accessFlagged = false;
   private accessSite?: CallSite;
@@ -483,12 +485,25 @@ export class DmaDebug {
     return this.accessSite;
   }
 
+  /**
+   * The entry a device access at `dma` falls in. The last two entries hit are tried first: a
+   * device mostly alternates between a descriptor ring and the buffer a descriptor names.
+   */
   private hit(dev: Device, dma: number): DmaEntry | undefined {
-    // remove() forgets lastHit, so a remembered entry is live
+    // remove() forgets both, so a remembered entry is live
     const l = this.lastHit;
     if (l && l.dev === dev && segmentAt(l, dma)) return l;
+    const p = this.prevHit;
+    if (p && p.dev === dev && segmentAt(p, dma)) {
+      this.prevHit = l;
+      this.lastHit = p;
+      return p;
+    }
     const e = this.findContaining(dev, dma, 1);
-    if (e) this.lastHit = e;
+    if (e) {
+      this.prevHit = l;
+      this.lastHit = e;
+    }
     return e;
   }
 
@@ -543,6 +558,7 @@ export class DmaDebug {
     entry.unmappedAt = this.rep.now();
     this.byDev.get(entry.dev)?.delete(entry.dma);
     if (this.lastHit === entry) this.lastHit = undefined;
+    if (this.prevHit === entry) this.prevHit = undefined;
     if (entry.type !== 'coherent' && entry.type !== 'resource' && !this.big.delete(entry)) {
       for (const r of entry.cpu) {
         for (let pfn = Math.floor(r.phys / PAGE_SIZE); pfn * PAGE_SIZE < r.phys + r.len; pfn++) {
