@@ -41,6 +41,14 @@ export class Iommu {
    * multiple of 4). Invalidated with the IOTLB.
    */
   private walkCache = new Map<number, number>();
+  /**
+   * The IOTLB entry the last translation used (requester, page, entry): a device streaming through
+   * one page skips the lookups. Always a copy of a present IOTLB entry: forgotten whenever an entry
+   * may leave the IOTLB or a context changes.
+   */
+  private lastStream = -1;
+  private lastVpn = -1;
+  private lastEntry = 0;
   faults: IommuFault[] = [];
   onFault?: (f: IommuFault) => void;
   stats = { walks: 0, iotlbHits: 0, invalidations: 0 };
@@ -57,16 +65,19 @@ export class Iommu {
 
   /** Program the context (VT-d context entry / SMMU stream table entry) for a requester. */
   attach(streamId: number, domainId: number, rootTable: number): void {
+    this.lastStream = -1;
     this.contexts.set(streamId, { domainId, root: rootTable });
   }
 
   detach(streamId: number): void {
+    this.lastStream = -1;
     this.contexts.delete(streamId);
   }
 
   /** Invalidate IOTLB entries of a domain for [iova, iova+size) (the kernel's iotlb_sync). */
   invalidate(domainId: number, iova: number, size: number): void {
     this.stats.invalidations++;
+    this.lastStream = -1;
     const base = domainId * 2 ** 36;
     const first = Math.floor(iova / PAGE);
     const last = Math.floor((iova + size - 1) / PAGE);
@@ -86,18 +97,30 @@ export class Iommu {
    * after recording a fault.
    */
   translate(streamId: number, iova: number, write: boolean): number {
-    const ctx = this.contexts.get(streamId);
-    if (!ctx) return this.fault(streamId, iova, write, 'translation', IO_LEVELS + 1);
-    if (iova < 0 || iova >= 2 ** IOVA_BITS) return this.fault(streamId, iova, write, 'translation', IO_LEVELS);
     const vpn = Math.floor(iova / PAGE);
-    const key = ctx.domainId * 2 ** 36 + vpn;
-    let e = this.iotlb.get(key);
-    if (e === undefined) {
-      e = this.walk(ctx, iova);
-      if (e < 0) return this.fault(streamId, iova, write, 'translation', -e);
-      if (this.iotlb.size >= IOTLB_ENTRIES) this.iotlb.delete(this.iotlb.keys().next().value!);
-      this.iotlb.set(key, e);
-    } else this.stats.iotlbHits++;
+    let e: number | undefined;
+    if (streamId === this.lastStream && vpn === this.lastVpn) {
+      e = this.lastEntry;
+      this.stats.iotlbHits++;
+    } else {
+      const ctx = this.contexts.get(streamId);
+      if (!ctx) return this.fault(streamId, iova, write, 'translation', IO_LEVELS + 1);
+      if (iova < 0 || iova >= 2 ** IOVA_BITS) return this.fault(streamId, iova, write, 'translation', IO_LEVELS);
+      const key = ctx.domainId * 2 ** 36 + vpn;
+      e = this.iotlb.get(key);
+      if (e === undefined) {
+        e = this.walk(ctx, iova);
+        if (e < 0) return this.fault(streamId, iova, write, 'translation', -e);
+        if (this.iotlb.size >= IOTLB_ENTRIES) {
+          this.iotlb.delete(this.iotlb.keys().next().value!);
+          this.lastStream = -1;
+        }
+        this.iotlb.set(key, e);
+      } else this.stats.iotlbHits++;
+      this.lastStream = streamId;
+      this.lastVpn = vpn;
+      this.lastEntry = e;
+    }
     const perm = e % 4;
     if (write ? (perm & 2) === 0 : (perm & 1) === 0) return this.fault(streamId, iova, write, 'permission', 1);
     return e - perm + (iova % PAGE);
@@ -116,6 +139,10 @@ export class Iommu {
       return -1;
     }
     let len = Math.min(maxLen, PAGE - (iova % PAGE));
+    if (len >= maxLen) {
+      this.lastRun = len;
+      return first;
+    }
     const ctx = this.contexts.get(streamId)!;
     const need = write ? 2 : 1;
     let table = -1;
@@ -194,6 +221,7 @@ export class Iommu {
 
   /** Forget the walk cache for a domain (its tables were torn down). */
   dropDomain(domainId: number): void {
+    this.lastStream = -1;
     for (const k of [...this.walkCache.keys()]) if (Math.floor(k / 2 ** 27) === domainId) this.walkCache.delete(k);
     for (const k of [...this.iotlb.keys()]) if (Math.floor(k / 2 ** 36) === domainId) this.iotlb.delete(k);
   }

@@ -4,6 +4,7 @@
  * gives each device its DMA configuration (mask, bus limit, coherency, IOMMU domain, bounce pool),
  * and turns hardware happenings into trace events and findings.
  */
+import type { DmaPort } from '../hw/bus';
 import { Machine } from '../machine';
 import type { DeviceDesc, Platform } from '../platform/model';
 import { Prng } from '../lib/prng';
@@ -62,6 +63,8 @@ export class Kernel {
   readonly chardev: CharDevices;
   readonly dmaengine: DmaEngine;
   readonly devices: Device[] = [];
+  /** The device behind each bus-master port (every device access is attributed through it). */
+  private readonly byPort = new Map<DmaPort, Device>();
   readonly findings: Finding[] = [];
   private seen = new Map<string, Finding>();
   private wokeFlag = false;
@@ -131,7 +134,7 @@ export class Kernel {
       };
       m.bus.listeners.push({
         deviceAccess: (a, done) => {
-          const dev = this.devices.find((d) => d.dma.port === a.port);
+          const dev = this.byPort.get(a.port);
           if (dev) debug.deviceAccess(a, done, dev, a.tag as TransferTag | undefined);
         },
       });
@@ -139,7 +142,7 @@ export class Kernel {
     for (const iommu of m.iommus.values()) {
       iommu.onFault = (f) => {
         const cur = m.bus.current;
-        const dev = this.devices.find((d) => d.dma.port === cur?.port) ?? this.devices.find((d) => d.dma.port.iommu === iommu && d.dma.port.streamId === f.streamId);
+        const dev = (cur && this.byPort.get(cur.port)) ?? this.devices.find((d) => d.dma.port.iommu === iommu && d.dma.port.streamId === f.streamId);
         this.log(undefined, 'err', f.line);
         this.emit({ kind: 'iommu-fault', t: this.now, device: dev?.nodeName ?? '', iommu: iommu.name, iova: f.iova, write: f.write, reason: f.reason, text: f.line, site: (cur?.tag as TransferTag | undefined)?.site });
         if (dev && this.debug) this.debug.iommuFault(dev, f, cur?.tag as TransferTag | undefined);
@@ -295,6 +298,7 @@ export class Kernel {
         coherentPool,
       });
       this.devices.push(dev);
+      this.byPort.set(md.port, dev);
       if (domain) this.log(undefined, 'info', `iommu: Adding device ${dev.name} to group ${domain.id} (stream id ${addr(md.port.streamId).replace(/^0x0+(?=.)/, '0x')})`);
       if (restricted) this.log(undefined, 'info', `${dev.name}: assigned restricted DMA pool ${restricted.name}`);
       if (!domain && desc.dmaRanges.length && top > 0) {

@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import { Iommu } from '../../emulator/hw/iommu';
+import { BLOCK_SIZE, levelIndex } from '../../emulator/hw/io-pte';
 import { PhysicalMemory } from '../../emulator/hw/physical-memory';
 import { IommuDomain } from '../../emulator/kernel/dma/iommu-domain';
 import { PageAllocator } from '../../emulator/kernel/page-alloc';
@@ -48,6 +49,34 @@ describe('IOMMU', () => {
         assert.strictEqual(iommu.translate(0x10, 0x10_1000, true), 0x4010_1000);
         assert.strictEqual(dom.unmap(0x10_0000, 0x2000), 0x2000);
         assert.strictEqual(iommu.translate(0x10, 0x10_1000, true), -1);
+      });
+
+      it('serves a cached translation until the IOTLB is invalidated, as hardware does', () => {
+        const { ram, iommu, dom } = setup(kind);
+        dom.map(0x30_0000, 0x4030_0000, 0x1000, { read: true, write: true });
+        assert.strictEqual(iommu.translate(0x10, 0x30_0010, true), 0x4030_0010);
+        // clear the leaf entry in RAM behind the IOMMU's back: the cached entry still answers
+        const table = (dom as unknown as { tables: Map<number, number> }).tables.get(Math.floor(0x30_0000 / BLOCK_SIZE))!;
+        ram.writeU64(table + levelIndex(0x30_0000, 1) * 8, 0);
+        assert.strictEqual(iommu.translate(0x10, 0x30_0020, false), 0x4030_0020, 'stale IOTLB entry');
+        iommu.invalidate(dom.id, 0x30_0000, 0x1000);
+        assert.strictEqual(iommu.translate(0x10, 0x30_0020, false), -1, 'after invalidation the walk sees the cleared entry');
+      });
+
+      it('re-walks a page whose IOTLB entry was evicted by newer ones', () => {
+        const { iommu, dom } = setup(kind);
+        dom.map(0x100_0000, 0x4100_0000, 0x1000, { read: true, write: true });
+        assert.strictEqual(iommu.translate(0x10, 0x100_0000, false), 0x4100_0000);
+        const walks = iommu.stats.walks;
+        // 1024 other pages push the first one out of the IOTLB
+        dom.map(0x200_0000, 0x4200_0000, 0x40_1000, { read: true, write: true });
+        for (let i = 0; i < 1025; i++) iommu.translate(0x10, 0x200_0000 + i * 0x1000, false);
+        const before = iommu.stats.walks;
+        assert.ok(before > walks);
+        assert.strictEqual(iommu.translate(0x10, 0x100_0000, false), 0x4100_0000);
+        assert.strictEqual(iommu.stats.walks, before + 1, 'the evicted page was walked again');
+        assert.strictEqual(iommu.translate(0x10, 0x100_0004, false), 0x4100_0004);
+        assert.strictEqual(iommu.stats.walks, before + 1, 'and then served from the IOTLB');
       });
 
       it('translates a physically contiguous run in one go', () => {
