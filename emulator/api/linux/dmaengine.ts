@@ -28,6 +28,7 @@ import type { dma_async_tx_callback, dma_async_tx_callback_result, dmaengine_res
 import { DmaDevice } from '../../kernel/dmaengine/dma-device';
 import { readSlaveConfig, type DmaSlaveConfig } from '../../kernel/dmaengine/slave-config';
 import { toAddr } from '../../lib/hex';
+import { devArg } from './args';
 import { K, site } from '../current';
 import { Scatterlist, type SgTable } from './scatterlist';
 import { DMA_MAPPING_ERROR, ErrPtr } from './types';
@@ -76,11 +77,6 @@ function descArg(d: unknown, fn: string): DmaAsyncTxDescriptor {
   if (d === null || d === undefined) throw new KernelOops(`BUG: kernel NULL pointer dereference in ${fn}(): the descriptor is NULL (the prep call failed; check its result before submitting)`);
   if (!(d instanceof DmaAsyncTxDescriptor)) throw new KernelOops(`${fn}(): expected a struct dma_async_tx_descriptor (from a dmaengine_prep_* call), got ${String(d)}`);
   return d;
-}
-
-function devArg(dev: unknown, fn: string): Device {
-  if (!(dev instanceof Device)) throw new KernelOops(`${fn}(): the first argument must be a struct device (pdev.dev), got ${String(dev)}`);
-  return dev;
 }
 
 function maskArg(mask: unknown, fn: string): DmaCapMask {
