@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: the engine's speed, as ratios against baselines measured in the same process
- * (so figures compare across machines), plus absolute rates. `-- --json` prints one JSON object.
+ * (so figures compare across machines), plus absolute rates. `-- --json` prints one JSON object;
+ * `-- --only nic,lsp` runs just the workloads whose metric names contain one of those words.
  *
  * Each workload is a driver script under bench/scripts run by the real runner; the harness times
  * the stretch between the script's "bench:begin" and "bench:end" log lines (wall clock stays out
@@ -231,59 +232,108 @@ async function main(): Promise<void> {
     return;
   }
   const json = process.argv.includes('--json');
-  const rows: Row[] = [];
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean) : [];
   const memcpy = memcpyMBps(64 << 20);
   const mapOps = mapOpsPerS();
 
-  const bulk = await best(3, () => timeScript('dad-bulk.ts', 'arm64-smmu-noncoherent'), (m) => m.ms);
-  const bulkMBps = bulk.count / 1e6 / (bulk.ms / 1000);
-  rows.push({ name: 'dma_bulk_vs_memcpy', value: bulkMBps / memcpy, unit: 'ratio', target: '>= 0.5', ok: bulkMBps / memcpy >= 0.5, note: `${bulkMBps.toFixed(0)} MB/s emulated dad RD through the SMMU vs Buffer.copy ${memcpy.toFixed(0)} MB/s` });
-
-  const copy = await best(3, () => timeScript('dmaengine-memcpy.ts', 'x86-64-vtd'), (m) => m.ms);
-  const copyMBps = copy.count / 1e6 / (copy.ms / 1000);
-  rows.push({ name: 'dmaengine_memcpy_vs_memcpy', value: copyMBps / memcpy, unit: 'ratio', target: '>= 0.5', ok: copyMBps / memcpy >= 0.5, note: `${copyMBps.toFixed(0)} MB/s of dmatest-style dmaengine memcpys (256 MiB in 4 MiB copies, I/OAT-like engine behind VT-d) vs Buffer.copy ${memcpy.toFixed(0)} MB/s` });
-
-  const nic = await best(3, () => timeScript('nic-rx.ts', 'x86-64-vtd'), (m) => m.ms);
-  const nicRate = nic.count / (nic.ms / 1000);
-  rows.push({ name: 'nic_rx_packets_per_s', value: nicRate, unit: 'pkts/s', target: '>= 200000', ok: nicRate >= 200_000, note: `${nic.count} 64-byte frames at 10 Gb/s through a 256-descriptor dmalab,nic receive ring behind VT-d, checks on: the nic-ring.ts receive path with rx-copybreak (bench/scripts/nic-rx.ts)` });
-
-  const iommu = await best(3, () => timeScript('map-unmap.ts', 'x86-64-vtd'), (m) => m.ms);
-  const iommuRate = iommu.count / (iommu.ms / 1000);
-  rows.push({ name: 'map_unmap_iommu_per_s', value: iommuRate, unit: 'pairs/s', target: '>= 300000', ok: iommuRate >= 300_000, note: `x86-64-vtd, checks on; ${(iommuRate / mapOps).toFixed(3)} per Map set+delete pair` });
-
-  const iommuOff = await best(3, () => timeScript('map-unmap.ts', 'x86-64-vtd', false), (m) => m.ms);
-  const iommuOffRate = iommuOff.count / (iommuOff.ms / 1000);
-  rows.push({ name: 'map_unmap_iommu_checks_off_per_s', value: iommuOffRate, unit: 'pairs/s', target: '(info)', ok: true, note: 'the same with the checker off: what the call-site capture of each map costs' });
-
-  const iommuArm = await best(3, () => timeScript('map-unmap.ts', 'arm64-smmu-noncoherent'), (m) => m.ms);
-  const iommuArmRate = iommuArm.count / (iommuArm.ms / 1000);
-  rows.push({ name: 'map_unmap_iommu_noncoherent_per_s', value: iommuArmRate, unit: 'pairs/s', target: '(info)', ok: true, note: 'arm64-smmu-noncoherent, with cache maintenance' });
-
-  const direct = await best(3, () => timeScript('map-unmap.ts', 'x86-64-noiommu.dts'), (m) => m.ms);
-  const directRate = direct.count / (direct.ms / 1000);
-  rows.push({ name: 'map_unmap_direct_per_s', value: directRate, unit: 'pairs/s', target: '(info)', ok: true, note: `dma-direct, checks on; ${(directRate / mapOps).toFixed(3)} per Map set+delete pair` });
-
-  const on = await best(3, () => timeScript('dad-reads.ts', 'arm64-smmu-noncoherent', true), (m) => m.ms);
-  const off = await best(3, () => timeScript('dad-reads.ts', 'arm64-smmu-noncoherent', false), (m) => m.ms);
-  rows.push({ name: 'checks_on_vs_off', value: on.ms / off.ms, unit: 'ratio', target: '<= 2.0', ok: on.ms / off.ms <= 2.0, note: `${on.count} dad reads of 4 KiB checked byte by byte: ${on.ms.toFixed(0)} ms vs ${off.ms.toFixed(0)} ms` });
-
-  const lat = await best(3, debugLatency, (x) => x.firstStop);
-  rows.push({ name: 'launch_to_first_stop_ms', value: lat.firstStop, unit: 'ms', target: '<= 1000', ok: lat.firstStop <= 1000, note: 'launch → breakpoint in dad.ts read path (worker start, bundle, boot, probe, first read)' });
-  const stepMs = median([lat.step, (await debugLatency()).step, (await debugLatency()).step]);
-  rows.push({ name: 'step_roundtrip_ms', value: stepMs, unit: 'ms', target: '<= 50', ok: stepMs <= 50, note: 'next → stopped → stackTrace, median' });
-  // the CLI as users run it: a fresh process (cold JIT, like the debugger's fresh worker), every event recorded
-  const cli = median([coldCli('dad-reads.ts', 'arm64-smmu-noncoherent'), coldCli('dad-reads.ts', 'arm64-smmu-noncoherent'), coldCli('dad-reads.ts', 'arm64-smmu-noncoherent')]);
-  const dbgPlain = median([await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', false), await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', false), await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', false)]);
-  rows.push({ name: 'events_no_breakpoints_vs_cli', value: dbgPlain / cli, unit: 'ratio', target: '<= 1.1', ok: dbgPlain / cli <= 1.1, note: `dad-reads under the debugger, no breakpoints: ${dbgPlain.toFixed(0)} ms vs a fresh CLI process ${cli.toFixed(0)} ms` });
-  const dbgFilters = median([await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', true), await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', true), await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', true)]);
-  rows.push({ name: 'events_filters_unmatched_vs_cli', value: dbgFilters / cli, unit: 'ratio', target: '<= 1.5', ok: dbgFilters / cli <= 1.5, note: `every DMA filter on, condition never true: ${dbgFilters.toFixed(0)} ms` });
+  /** Each workload and the rows it yields; `--only a,b` runs those whose row names contain a or b. */
+  const groups: { rows: string[]; measure: () => Promise<Row[]> }[] = [
+    {
+      rows: ['dma_bulk_vs_memcpy'],
+      measure: async () => {
+        const bulk = await best(3, () => timeScript('dad-bulk.ts', 'arm64-smmu-noncoherent'), (m) => m.ms);
+        const bulkMBps = bulk.count / 1e6 / (bulk.ms / 1000);
+        return [{ name: 'dma_bulk_vs_memcpy', value: bulkMBps / memcpy, unit: 'ratio', target: '>= 0.5', ok: bulkMBps / memcpy >= 0.5, note: `${bulkMBps.toFixed(0)} MB/s emulated dad RD through the SMMU vs Buffer.copy ${memcpy.toFixed(0)} MB/s` }];
+      },
+    },
+    {
+      rows: ['dmaengine_memcpy_vs_memcpy'],
+      measure: async () => {
+        const copy = await best(3, () => timeScript('dmaengine-memcpy.ts', 'x86-64-vtd'), (m) => m.ms);
+        const copyMBps = copy.count / 1e6 / (copy.ms / 1000);
+        return [{ name: 'dmaengine_memcpy_vs_memcpy', value: copyMBps / memcpy, unit: 'ratio', target: '>= 0.5', ok: copyMBps / memcpy >= 0.5, note: `${copyMBps.toFixed(0)} MB/s of dmatest-style dmaengine memcpys (256 MiB in 4 MiB copies, I/OAT-like engine behind VT-d) vs Buffer.copy ${memcpy.toFixed(0)} MB/s` }];
+      },
+    },
+    {
+      rows: ['nic_rx_packets_per_s'],
+      measure: async () => {
+        const nic = await best(3, () => timeScript('nic-rx.ts', 'x86-64-vtd'), (m) => m.ms);
+        const nicRate = nic.count / (nic.ms / 1000);
+        return [{ name: 'nic_rx_packets_per_s', value: nicRate, unit: 'pkts/s', target: '>= 200000', ok: nicRate >= 200_000, note: `${nic.count} 64-byte frames at 10 Gb/s through a 256-descriptor dmalab,nic receive ring behind VT-d, checks on: the nic-ring.ts receive path with rx-copybreak (bench/scripts/nic-rx.ts)` }];
+      },
+    },
+    {
+      rows: ['map_unmap_iommu_per_s', 'map_unmap_iommu_checks_off_per_s', 'map_unmap_iommu_noncoherent_per_s', 'map_unmap_direct_per_s'],
+      measure: async () => {
+        const rate = async (platform: string, checks = true): Promise<number> => {
+          const m = await best(3, () => timeScript('map-unmap.ts', platform, checks), (x) => x.ms);
+          return m.count / (m.ms / 1000);
+        };
+        const iommuRate = await rate('x86-64-vtd');
+        const iommuOffRate = await rate('x86-64-vtd', false);
+        const iommuArmRate = await rate('arm64-smmu-noncoherent');
+        const directRate = await rate('x86-64-noiommu.dts');
+        return [
+          { name: 'map_unmap_iommu_per_s', value: iommuRate, unit: 'pairs/s', target: '>= 300000', ok: iommuRate >= 300_000, note: `x86-64-vtd, checks on; ${(iommuRate / mapOps).toFixed(3)} per Map set+delete pair` },
+          { name: 'map_unmap_iommu_checks_off_per_s', value: iommuOffRate, unit: 'pairs/s', target: '(info)', ok: true, note: 'the same with the checker off: what the call-site capture of each map costs' },
+          { name: 'map_unmap_iommu_noncoherent_per_s', value: iommuArmRate, unit: 'pairs/s', target: '(info)', ok: true, note: 'arm64-smmu-noncoherent, with cache maintenance' },
+          { name: 'map_unmap_direct_per_s', value: directRate, unit: 'pairs/s', target: '(info)', ok: true, note: `dma-direct, checks on; ${(directRate / mapOps).toFixed(3)} per Map set+delete pair` },
+        ];
+      },
+    },
+    {
+      rows: ['checks_on_vs_off'],
+      measure: async () => {
+        const on = await best(3, () => timeScript('dad-reads.ts', 'arm64-smmu-noncoherent', true), (m) => m.ms);
+        const off = await best(3, () => timeScript('dad-reads.ts', 'arm64-smmu-noncoherent', false), (m) => m.ms);
+        return [{ name: 'checks_on_vs_off', value: on.ms / off.ms, unit: 'ratio', target: '<= 2.0', ok: on.ms / off.ms <= 2.0, note: `${on.count} dad reads of 4 KiB checked byte by byte: ${on.ms.toFixed(0)} ms vs ${off.ms.toFixed(0)} ms` }];
+      },
+    },
+    {
+      rows: ['launch_to_first_stop_ms', 'step_roundtrip_ms'],
+      measure: async () => {
+        const lat = await best(3, debugLatency, (x) => x.firstStop);
+        const stepMs = median([lat.step, (await debugLatency()).step, (await debugLatency()).step]);
+        return [
+          { name: 'launch_to_first_stop_ms', value: lat.firstStop, unit: 'ms', target: '<= 1000', ok: lat.firstStop <= 1000, note: 'launch → breakpoint in dad.ts read path (worker start, bundle, boot, probe, first read)' },
+          { name: 'step_roundtrip_ms', value: stepMs, unit: 'ms', target: '<= 50', ok: stepMs <= 50, note: 'next → stopped → stackTrace, median' },
+        ];
+      },
+    },
+    {
+      rows: ['events_no_breakpoints_vs_cli', 'events_filters_unmatched_vs_cli'],
+      measure: async () => {
+        // the CLI as users run it: a fresh process (cold JIT, like the debugger's fresh worker), every event recorded
+        const cli = median([coldCli('dad-reads.ts', 'arm64-smmu-noncoherent'), coldCli('dad-reads.ts', 'arm64-smmu-noncoherent'), coldCli('dad-reads.ts', 'arm64-smmu-noncoherent')]);
+        const dbgPlain = median([await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', false), await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', false), await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', false)]);
+        const dbgFilters = median([await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', true), await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', true), await debugRun('dad-reads.ts', 'arm64-smmu-noncoherent', true)]);
+        return [
+          { name: 'events_no_breakpoints_vs_cli', value: dbgPlain / cli, unit: 'ratio', target: '<= 1.1', ok: dbgPlain / cli <= 1.1, note: `dad-reads under the debugger, no breakpoints: ${dbgPlain.toFixed(0)} ms vs a fresh CLI process ${cli.toFixed(0)} ms` },
+          { name: 'events_filters_unmatched_vs_cli', value: dbgFilters / cli, unit: 'ratio', target: '<= 1.5', ok: dbgFilters / cli <= 1.5, note: `every DMA filter on, condition never true: ${dbgFilters.toFixed(0)} ms` },
+        ];
+      },
+    },
+    {
+      rows: ['panel_snapshot_10k_mappings_ms'],
+      measure: async () => {
+        const panel = await panelSnapshotMs();
+        return [{ name: 'panel_snapshot_10k_mappings_ms', value: panel.ms, unit: 'ms', target: '<= 100', ok: panel.ms <= 100, note: `DMA panel, 10,000 live mappings behind the SMMU: snapshot ${panel.snapshot.toFixed(0)} ms + JSON round trip ${panel.json.toFixed(0)} ms (${panel.mb.toFixed(1)} MB) + unpack and first render in jsdom ${panel.render.toFixed(0)} ms, median of 9 after 2 warm-up runs; the first run (cold) ${panel.first.toFixed(0)} ms` }];
+      },
+    },
+    {
+      rows: ['lsp_diagnostics_5k_lines_ms'],
+      measure: async () => {
+        const lsp = await lspDiagnosticsMs(5000);
+        return [{ name: 'lsp_diagnostics_5k_lines_ms', value: lsp.ms, unit: 'ms', target: '<= 100', ok: lsp.ms <= 100, note: `language server: didChange → publishDiagnostics of a ${lsp.lines}-line platform (parse, resolve, platform model, checks, protocol), median` }];
+      },
+    },
+  ];
+  const chosen = only.length ? groups.filter((g) => g.rows.some((r) => only.some((o) => r.includes(o)))) : groups;
+  if (chosen.length === 0) throw new Error(`--only ${only.join(',')}: no metric matches; the metrics are ${groups.flatMap((g) => g.rows).join(', ')}`);
+  const rows: Row[] = [];
+  for (const g of chosen) rows.push(...(await g.measure()));
   adapter?.server.close();
-
-  const panel = await panelSnapshotMs();
-  rows.push({ name: 'panel_snapshot_10k_mappings_ms', value: panel.ms, unit: 'ms', target: '<= 100', ok: panel.ms <= 100, note: `DMA panel, 10,000 live mappings behind the SMMU: snapshot ${panel.snapshot.toFixed(0)} ms + JSON round trip ${panel.json.toFixed(0)} ms (${panel.mb.toFixed(1)} MB) + unpack and first render in jsdom ${panel.render.toFixed(0)} ms, median of 9 after 2 warm-up runs; the first run (cold) ${panel.first.toFixed(0)} ms` });
-
-  const lsp = await lspDiagnosticsMs(5000);
-  rows.push({ name: 'lsp_diagnostics_5k_lines_ms', value: lsp.ms, unit: 'ms', target: '<= 100', ok: lsp.ms <= 100, note: `language server: didChange → publishDiagnostics of a ${lsp.lines}-line platform (parse, resolve, platform model, checks, protocol), median` });
 
   if (json) {
     process.stdout.write(JSON.stringify({ baseline: { memcpy_MBps: memcpy, map_ops_per_s: mapOps }, results: Object.fromEntries(rows.map((r) => [r.name, { value: r.value, unit: r.unit, target: r.target, ok: r.ok, note: r.note }])) }, null, 2) + '\n');
