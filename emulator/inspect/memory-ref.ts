@@ -7,6 +7,7 @@
  */
 import type { Kernel } from '../kernel/kernel';
 import type { Device } from '../kernel/device';
+import { parseRefSyntax } from './memory-ref-syntax';
 
 export type MemoryView = { kind: 'phys'; addr: number } | { kind: 'iova'; dev: Device; addr: number } | { kind: 'cpu'; addr: number; va: bigint };
 
@@ -16,28 +17,22 @@ const PAGE = 4096;
 
 /** Parse a memory reference, with an offset added (DAP's `offset`). */
 export function parseMemoryRef(k: Kernel, ref: string, offset = 0): MemoryView {
-  const s = String(ref).trim();
-  let m = /^phys:(0x[0-9a-f]+|\d+)$/i.exec(s);
-  if (m) return { kind: 'phys', addr: num(m[1]) + offset };
-  m = /^iova:([^:]+):(0x[0-9a-f]+|\d+)$/i.exec(s);
-  if (m) {
-    const dev = k.deviceByName(m[1]);
-    if (!dev) throw new MemoryRefError(`no device "${m[1]}" on this platform (devices: ${k.devices.map((d) => d.nodeName).join(', ')})`);
-    return { kind: 'iova', dev, addr: num(m[2]) + offset };
+  const r = parseRefSyntax(String(ref));
+  if (!r) throw new MemoryRefError(`unknown memory reference "${String(ref).trim()}": use phys:0x…, iova:<device>:0x… or 0x… (a CPU virtual address)`);
+  if (r.kind === 'phys') return { kind: 'phys', addr: num(r.addr) + offset };
+  if (r.kind === 'iova') {
+    const dev = k.deviceByName(r.device);
+    if (!dev) throw new MemoryRefError(`no device "${r.device}" on this platform (devices: ${k.devices.map((d) => d.nodeName).join(', ')})`);
+    return { kind: 'iova', dev, addr: num(r.addr) + offset };
   }
-  m = /^(0x[0-9a-f]+|\d+)$/i.exec(s);
-  if (m) {
-    const va = BigInt(m[1]) + BigInt(offset);
-    const addr = k.as.fromVa(va);
-    if (addr < 0) throw new MemoryRefError(`${m[1]} is not a kernel virtual address on this platform`);
-    return { kind: 'cpu', addr, va };
-  }
-  throw new MemoryRefError(`unknown memory reference "${s}": use phys:0x…, iova:<device>:0x… or 0x… (a CPU virtual address)`);
+  const va = r.addr + BigInt(offset);
+  const addr = k.as.fromVa(va);
+  if (addr < 0) throw new MemoryRefError(`0x${r.addr.toString(16)} is not a kernel virtual address on this platform`);
+  return { kind: 'cpu', addr, va };
 }
 
-function num(s: string): number {
-  const v = BigInt(s);
-  if (v > 0x1f_ffff_ffff_ffffn) throw new MemoryRefError(`address ${s} is beyond the emulated 2^53 address space`);
+function num(v: bigint): number {
+  if (v > 0x1f_ffff_ffff_ffffn) throw new MemoryRefError(`address 0x${v.toString(16)} is beyond the emulated 2^53 address space`);
   return Number(v);
 }
 

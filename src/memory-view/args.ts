@@ -5,6 +5,8 @@
  * typed into an input box. Pure: no vscode.
  */
 
+import { ADDRESS_PATTERN, addressValue, formatRef, parseRefSyntax } from '../../emulator/inspect/memory-ref-syntax';
+
 export interface OpenTarget {
   /** `0x…` (CPU virtual address), `phys:0x…` or `iova:<device>:0x…`. */
   memoryReference: string;
@@ -16,10 +18,7 @@ export interface OpenTarget {
 
 export type ParsedArgument = { target: OpenTarget } | { error: string } | { ask: true };
 
-const NUM = '(?:0x[0-9a-f_]+|[0-9][0-9_]*)';
-const CPU_REF = new RegExp(`^${NUM}$`, 'i');
-const PHYS_REF = new RegExp(`^phys:${NUM}$`, 'i');
-const IOVA_REF = new RegExp(`^iova:([^:\\s]+):${NUM}$`, 'i');
+const NUM = ADDRESS_PATTERN;
 /** Longest range a view shows. */
 export const MAX_LENGTH = 1 << 16;
 const MAX_ADDRESS = 0x1f_ffff_ffff_ffffn;
@@ -28,8 +27,7 @@ const MAX_VA = 0xffff_ffff_ffff_ffffn;
 
 /** Whether `s` is one of the three memory reference forms. */
 export function isMemoryReference(s: string): boolean {
-  const t = s.trim();
-  return CPU_REF.test(t) || PHYS_REF.test(t) || IOVA_REF.test(t);
+  return parseRefSyntax(s) !== undefined;
 }
 
 /** A number given as a number, a bigint, "0x…" or decimal text ("0x1000+64" reads 0x1000). */
@@ -38,12 +36,7 @@ function toBigInt(v: unknown): bigint | undefined {
   if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? BigInt(v) : undefined;
   if (typeof v !== 'string') return undefined;
   const m = new RegExp(`^\\s*(${NUM})`, 'i').exec(v.replace(/^phys:/i, ''));
-  if (!m) return undefined;
-  try {
-    return BigInt(m[1].replace(/_/g, ''));
-  } catch {
-    return undefined;
-  }
+  return m ? addressValue(m[1]) : undefined;
 }
 
 const hex = (v: bigint) => `0x${v.toString(16)}`;
@@ -54,23 +47,17 @@ function toLength(v: unknown): number | undefined {
   return Number(n > BigInt(MAX_LENGTH) ? BigInt(MAX_LENGTH) : n);
 }
 
-/** Normalise a reference string (hex addresses, no separators); undefined when it is none of the forms. */
+/** Normalise a reference string (hex addresses, no separators); undefined when it is none of the forms or out of range. */
 export function normaliseReference(s: string): string | undefined {
-  const t = s.trim();
-  let m: RegExpExecArray | null;
-  if (CPU_REF.test(t)) {
-    const v = toBigInt(t)!;
-    return v <= MAX_VA ? hex(v) : undefined;
-  }
-  if (PHYS_REF.test(t)) {
-    const v = toBigInt(t.slice(5))!;
-    return v <= MAX_ADDRESS ? `phys:${hex(v)}` : undefined;
-  }
-  if ((m = IOVA_REF.exec(t))) {
-    const v = toBigInt(t.slice(t.lastIndexOf(':') + 1))!;
-    return v <= MAX_ADDRESS ? `iova:${m[1]}:${hex(v)}` : undefined;
-  }
-  return undefined;
+  const r = parseRefSyntax(s);
+  if (!r || r.addr > (r.kind === 'cpu' ? MAX_VA : MAX_ADDRESS)) return undefined;
+  return formatRef(r);
+}
+
+/** The device an `iova:` reference names. */
+function refDevice(ref: string): string | undefined {
+  const r = parseRefSyntax(ref);
+  return r?.kind === 'iova' ? r.device : undefined;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -89,7 +76,7 @@ export function parseOpenArgument(arg: unknown): ParsedArgument {
   if (typeof arg === 'string') {
     const ref = normaliseReference(arg);
     if (!ref) return { error: `"${arg}" is not a memory reference: use 0x… (a CPU virtual address), phys:0x… or iova:<device>:0x…` };
-    return { target: { memoryReference: ref, device: IOVA_REF.exec(ref)?.[1] } };
+    return { target: { memoryReference: ref, device: refDevice(ref) } };
   }
   if (!isObject(arg)) return { error: `cannot open a memory view on ${typeof arg === 'number' ? String(arg) : typeof arg} (give a memory reference, a variable or a mapping)` };
 
@@ -101,14 +88,14 @@ export function parseOpenArgument(arg: unknown): ParsedArgument {
     if (!ref) return { error: `${name} has no memory reference: only pointers (Ptr) and DMA buffers open in the memory view` };
     const norm = normaliseReference(ref);
     if (!norm) return { error: `${name}: memory reference "${ref}" is not one DMA Lab knows` };
-    return { target: { memoryReference: norm, device: IOVA_REF.exec(norm)?.[1] } };
+    return { target: { memoryReference: norm, device: refDevice(norm) } };
   }
 
   // an explicit target
   if (typeof arg.memoryReference === 'string') {
     const norm = normaliseReference(arg.memoryReference);
     if (!norm) return { error: `"${arg.memoryReference}" is not a memory reference: use 0x…, phys:0x… or iova:<device>:0x…` };
-    return { target: { memoryReference: norm, device: str(arg.device) ?? IOVA_REF.exec(norm)?.[1], length: toLength(arg.length) } };
+    return { target: { memoryReference: norm, device: str(arg.device) ?? refDevice(norm), length: toLength(arg.length) } };
   }
 
   // a mapping row
@@ -146,10 +133,11 @@ export function parseAddressInput(text: string, prefix?: string): { address: str
   for (const part of [m[1], m[2]]) {
     if (part !== undefined && !/^0x/i.test(part) && /[a-f]/i.test(part)) return { error: `"${part}" looks hexadecimal: write it as 0x${part}` };
   }
-  const addr = BigInt(m[1].replace(/_/g, ''));
+  const addr = addressValue(m[1]);
+  const len = m[2] === undefined ? undefined : addressValue(m[2]);
+  if (addr === undefined || (m[2] !== undefined && len === undefined)) return { error: `"${text.trim()}" is not an address: type hex as 0x… or a decimal number, then optionally a length` };
   if (addr > MAX_ADDRESS) return { error: `${hex(addr)} is beyond the emulated address space (2^53)` };
-  if (m[2] === undefined) return { address: hex(addr) };
-  const len = BigInt(m[2].replace(/_/g, ''));
+  if (len === undefined) return { address: hex(addr) };
   if (len <= 0n) return { error: 'the length must be at least 1 byte' };
   if (len > BigInt(MAX_LENGTH)) return { error: `at most ${MAX_LENGTH} bytes (64 KiB) in one view` };
   return { address: hex(addr), length: Number(len) };

@@ -53,5 +53,11 @@ describe('memory view: opening arguments', () => {
     assert.match((parseAddressInput('0x20000000000000') as { error: string }).error, /beyond the emulated address space/);
     assert.ok(isMemoryReference('iova:dad:0x10') && !isMemoryReference('iova:0x10'));
     assert.strictEqual(normaliseReference('0x1_0000'), '0x10000');
+    // digits-free hex and a bare separator are refused, not thrown
+    assert.match((parseAddressInput('0x_') as { error: string }).error, /is not an address/);
+    assert.match((parseAddressInput('0x1000 0x_') as { error: string }).error, /is not an address/);
+    assert.strictEqual(normaliseReference('phys:0x_'), undefined);
+    assert.strictEqual(normaliseReference(' iova:10000000.dad:4_096 '), 'iova:10000000.dad:0x1000');
+    assert.strictEqual(normaliseReference('0x1_0000_0000_0000_0000'), undefined, 'beyond 64 bits');
   });
 });
