@@ -2,13 +2,15 @@
 // dmalab/devices), one self-contained .d.ts each in types/. The extension ships them and "New
 // Driver from Template" copies them into the user's workspace for IntelliSense.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 
 const root = resolve(import.meta.dirname);
-const modules = ['linux', 'ddi', 'devices'];
+// every emulator/api/<m>/index.ts is the module dmalab/<m> (the template's TYPE_MODULES lists the same; a test holds them equal)
+const api = join(root, 'emulator', 'api');
+const modules = readdirSync(api).filter((m) => existsSync(join(api, m, 'index.ts')));
 const dir = mkdtempSync(join(tmpdir(), 'dmalab-types-'));
 const config = join(dir, 'dts.config.cjs');
 writeFileSync(config, `module.exports = ${JSON.stringify({
