@@ -1,4 +1,4 @@
-// Bench: 64 MiB of dad RD transfers (device → memory) in 4 MiB mapped buffers, each mapping torn
+// Bench: 256 MiB of dad RD transfers (device → memory) in 4 MiB mapped buffers, each mapping torn
 // down after its transfer. The harness times "bench:begin" to "bench:end".
 import {
   platform_driver, kmalloc, kfree, GFP_KERNEL, dma_map_single, dma_unmap_single, dma_mapping_error, dma_set_mask_and_coherent,
@@ -8,7 +8,7 @@ import {
 import { DAD_COMMAND, DAD_ADDR, DAD_ADDR_HI, DAD_LEN, DAD_STATUS, DAD_CMD_RD, DAD_CMD_ENABLEDMA, DAD_STATUS_DONE, DAD_STATUS_ERROR } from 'dmalab/devices';
 
 const CHUNK = 4 << 20;
-const TOTAL = 64 << 20;
+const TOTAL = 256 << 20;
 
 export default platform_driver({
   name: 'bench-bulk',
