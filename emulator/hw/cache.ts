@@ -54,7 +54,6 @@ class Line implements CacheLine {
   ) {}
 }
 
-
 function anyStale(mask: Uint8Array, off: number, n: number): boolean {
   for (let i = off; i < off + n; i++) if (mask[i]) return true;
   return false;
