@@ -20,7 +20,8 @@ import type { EventFilter, StopInfo, WorkerToAdapter } from './protocol';
 /** The one place the debugger pauses the worker: a script of its own, so it is never blackboxed. */
 const pause = vm.compileFunction('debugger;', [], { filename: 'dmalab:breakpoint' }) as () => void;
 
-type Condition = (...fields: unknown[]) => unknown;
+/** A compiled condition: reads the event view's fields as plain names. */
+type Condition = (view: Record<string, unknown>) => unknown;
 
 interface ActiveFilter {
   id: string;
@@ -37,7 +38,7 @@ const base = (node: string) => node.split('@')[0];
 export const EVENT_FIELDS = ['kind', 'device', 'node', 't', 'api', 'dma', 'iova', 'phys', 'size', 'dir', 'bounced', 'forCpu', 'free', 'bus', 'write', 'ok', 'done', 'label', 'line', 'irq', 'reason', 'orig', 'slot', 'id', 'severity', 'message'] as const;
 
 /** Filter ids a trace event kind can match (findings are decided per finding). */
-const KIND_FILTERS: Partial<Record<TraceEvent['kind'], string[]>> = {
+const KIND_FILTERS: Partial<Record<TraceEvent['kind'], readonly string[]>> = {
   'dma-map': ['dma-map'],
   'dma-unmap': ['dma-unmap'],
   'dma-sync': ['dma-sync'],
@@ -50,33 +51,34 @@ const KIND_FILTERS: Partial<Record<TraceEvent['kind'], string[]>> = {
   finding: ['dma-api-error', 'coherency'],
 };
 
-export function eventView(e: TraceEvent): { filters: string[]; view: Record<string, unknown>; description: () => string } | undefined {
-  const common = { kind: e.kind, device: base(e.device), node: e.device, t: e.t };
+export function eventView(e: TraceEvent): { filters: readonly string[]; view: Record<string, unknown>; description: () => string } | undefined {
+  // each view is one object literal (no spread) and each kind's filter list a constant: this runs for every event while any DMA filter is set
+  const device = base(e.device);
   switch (e.kind) {
     case 'dma-map':
-      return { filters: ['dma-map'], view: { ...common, api: e.api, dma: e.dma, iova: e.dma, phys: e.phys, size: e.size, dir: shortDir(e.dir), bounced: e.bounced }, description: () => `${e.api} → ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}${e.bounced ? ' (bounced)' : ''}` };
+      return { filters: KIND_FILTERS['dma-map']!, view: { kind: e.kind, device, node: e.device, t: e.t, api: e.api, dma: e.dma, iova: e.dma, phys: e.phys, size: e.size, dir: shortDir(e.dir), bounced: e.bounced }, description: () => `${e.api} → ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}${e.bounced ? ' (bounced)' : ''}` };
     case 'dma-unmap':
-      return { filters: ['dma-unmap'], view: { ...common, api: e.api, dma: e.dma, iova: e.dma, size: e.size, dir: shortDir(e.dir) }, description: () => `${e.api} ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}` };
+      return { filters: KIND_FILTERS['dma-unmap']!, view: { kind: e.kind, device, node: e.device, t: e.t, api: e.api, dma: e.dma, iova: e.dma, size: e.size, dir: shortDir(e.dir) }, description: () => `${e.api} ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}` };
     case 'dma-sync':
-      return { filters: ['dma-sync'], view: { ...common, api: e.api, dma: e.dma, size: e.size, dir: shortDir(e.dir), forCpu: e.forCpu }, description: () => `${e.api} ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}` };
+      return { filters: KIND_FILTERS['dma-sync']!, view: { kind: e.kind, device, node: e.device, t: e.t, api: e.api, dma: e.dma, size: e.size, dir: shortDir(e.dir), forCpu: e.forCpu }, description: () => `${e.api} ${hex(e.dma)}, ${e.size} bytes, ${shortDir(e.dir)}` };
     case 'dma-alloc':
-      return { filters: ['dma-alloc'], view: { ...common, api: e.api, dma: e.dma, phys: e.phys, size: e.size, free: e.free }, description: () => `${e.api} ${hex(e.dma)}, ${e.size} bytes` };
+      return { filters: KIND_FILTERS['dma-alloc']!, view: { kind: e.kind, device, node: e.device, t: e.t, api: e.api, dma: e.dma, phys: e.phys, size: e.size, free: e.free }, description: () => `${e.api} ${hex(e.dma)}, ${e.size} bytes` };
     case 'transfer-start':
-      return { filters: ['transfer-start'], view: { ...common, bus: e.bus, size: e.size, write: e.write, label: e.label }, description: () => `${e.device}: transfer ${e.label} started at ${hex(e.bus)}, ${e.size} bytes` };
+      return { filters: KIND_FILTERS['transfer-start']!, view: { kind: e.kind, device, node: e.device, t: e.t, bus: e.bus, size: e.size, write: e.write, label: e.label }, description: () => `${e.device}: transfer ${e.label} started at ${hex(e.bus)}, ${e.size} bytes` };
     case 'transfer-complete':
-      return { filters: ['transfer-complete'], view: { ...common, bus: e.bus, size: e.size, write: e.write, ok: e.ok, done: e.done, label: e.label }, description: () => `${e.device}: transfer ${e.label} ${e.ok ? 'complete' : `failed after ${e.done} bytes`}, ${e.size} bytes at ${hex(e.bus)}` };
+      return { filters: KIND_FILTERS['transfer-complete']!, view: { kind: e.kind, device, node: e.device, t: e.t, bus: e.bus, size: e.size, write: e.write, ok: e.ok, done: e.done, label: e.label }, description: () => `${e.device}: transfer ${e.label} ${e.ok ? 'complete' : `failed after ${e.done} bytes`}, ${e.size} bytes at ${hex(e.bus)}` };
     case 'interrupt':
-      return { filters: ['interrupt'], view: { ...common, line: e.line, irq: e.line }, description: () => `interrupt ${e.line} from ${e.device || 'an unknown device'}` };
+      return { filters: KIND_FILTERS.interrupt!, view: { kind: e.kind, device, node: e.device, t: e.t, line: e.line, irq: e.line }, description: () => `interrupt ${e.line} from ${e.device || 'an unknown device'}` };
     case 'iommu-fault':
-      return { filters: ['iommu-fault'], view: { ...common, iova: e.iova, write: e.write, reason: e.reason }, description: () => e.text };
+      return { filters: KIND_FILTERS['iommu-fault']!, view: { kind: e.kind, device, node: e.device, t: e.t, iova: e.iova, write: e.write, reason: e.reason }, description: () => e.text };
     case 'bounce':
-      return { filters: ['bounce'], view: { ...common, dir: e.dir, orig: e.orig, slot: e.slot, size: e.size }, description: () => `swiotlb bounce ${e.dir}: ${e.size} bytes between ${hex(e.orig)} and slot ${hex(e.slot)}` };
+      return { filters: KIND_FILTERS.bounce!, view: { kind: e.kind, device, node: e.device, t: e.t, dir: e.dir, orig: e.orig, slot: e.slot, size: e.size }, description: () => `swiotlb bounce ${e.dir}: ${e.size} bytes between ${hex(e.orig)} and slot ${hex(e.slot)}` };
     case 'finding': {
       const f = e.finding;
       const filters: string[] = [];
       if (f.severity === 'error') filters.push('dma-api-error');
       if (COHERENCY_FINDINGS.has(f.id)) filters.push('coherency');
-      return filters.length ? { filters, view: { ...common, id: f.id, severity: f.severity, message: f.message }, description: () => `${f.severity} [${f.id}] ${f.message}` } : undefined;
+      return filters.length ? { filters, view: { kind: e.kind, device, node: e.device, t: e.t, id: f.id, severity: f.severity, message: f.message }, description: () => `${f.severity} [${f.id}] ${f.message}` } : undefined;
     }
     default:
       return undefined;
@@ -156,8 +158,10 @@ export class Probe {
       let test: Condition | undefined;
       if (f.condition && f.condition.trim()) {
         try {
-          // the event's fields are the function's parameters, so a condition reads them as plain names
-          test = new Function(...EVENT_FIELDS, `return (${f.condition});`) as Condition;
+          // the event's fields become local names (absent ones undefined), so a condition reads them
+          // plainly; only the names its text mentions are read from the view
+          const names = EVENT_FIELDS.filter((n) => new RegExp(`\\b${n}\\b`).test(f.condition!));
+          test = new Function('__view', `const { ${names.join(', ')} } = __view;\nreturn (${f.condition});`) as Condition;
         } catch (e) {
           errors.push(`${f.id}: condition "${f.condition}" does not parse: ${(e as Error).message}`);
           continue;
@@ -192,7 +196,10 @@ export class Probe {
     if (e.kind === 'transfer-complete' && e.write && e.done > 0) this.deviceWrote(`iova:${e.device}:${hex(e.bus)}`, e.done);
     if (this.quiet || this.filters.size === 0) return;
     const candidates = KIND_FILTERS[e.kind];
-    if (!candidates || !candidates.some((id) => this.filters.has(id))) return;
+    if (!candidates) return;
+    let wanted = false;
+    for (const id of candidates) wanted ||= this.filters.has(id);
+    if (!wanted) return;
     const v = eventView(e);
     if (!v) return;
     for (const id of v.filters) {
@@ -201,7 +208,7 @@ export class Probe {
       if (f.test) {
         let hit: unknown;
         try {
-          hit = f.test(...EVENT_FIELDS.map((k) => v.view[k]));
+          hit = f.test(v.view);
         } catch (err) {
           this.post({ type: 'output', category: 'stderr', text: `breakpoint ${id}: condition "${f.source}" failed: ${(err as Error).message}\n` });
           continue;
