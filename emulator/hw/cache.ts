@@ -132,6 +132,21 @@ export class DataCache {
     }
   }
 
+  /** memset through the cache: lines are allocated (fetched unless wholly overwritten) and filled in place. */
+  cpuFill(phys: number, value: number, len: number): void {
+    const ls = this.lineSize;
+    while (len > 0) {
+      const idx = Math.floor(phys / ls);
+      const off = phys - idx * ls;
+      const n = Math.min(len, ls - off);
+      const line = this.touch(idx, n !== ls);
+      line.data.fill(value, off, off + n);
+      line.dirty = true;
+      phys += n;
+      len -= n;
+    }
+  }
+
   /**
    * A kernel memcpy of `len` bytes between physical addresses, as large copies run: loads see
    * what the cache holds (stale lines included, so stale data propagates), stores update lines

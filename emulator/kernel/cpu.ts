@@ -27,12 +27,11 @@ export class Cpu {
   private scratch = new Uint8Array(8);
   /** Scratch record for translations (read out at once by each access). */
   private readonly xlate: Translation = { phys: 0, cached: false, weak: false };
+  private readonly fillChunks = new Map<number, Uint8Array>();
   private view = new DataView(this.scratch.buffer);
   listener?: CpuAccessListener;
   /** A second observer of CPU accesses (debugger watchpoints), independent of the checker. */
   watch?: CpuAccessListener;
-  /** Memory accesses by the driver (for profiles). */
-  accesses = 0;
   /**
    * The write and read buffers for non-cacheable memory on a weakly-ordered CPU (arm64, arm);
    * undefined on x86, whose stores reach memory in program order (see write-buffer.ts).
@@ -48,7 +47,6 @@ export class Cpu {
   ) {}
 
   read(kva: number, dst: Uint8Array, dstOff: number, len: number): void {
-    this.accesses++;
     while (len > 0) {
       const n = Math.min(len, PAGE_SIZE - (kva % PAGE_SIZE));
       // copied out at once: a listener may pause the run, and what runs meanwhile may use the record
@@ -68,7 +66,6 @@ export class Cpu {
   }
 
   write(kva: number, src: Uint8Array, srcOff: number, len: number): void {
-    this.accesses++;
     while (len > 0) {
       const n = Math.min(len, PAGE_SIZE - (kva % PAGE_SIZE));
       const t = this.translate(kva, true);
@@ -91,14 +88,38 @@ export class Cpu {
     }
   }
 
+  /** memset: each page's bytes set to `value` (one access per page, like write; cached lines filled in place). */
   fill(kva: number, value: number, len: number): void {
-    const chunk = new Uint8Array(Math.min(len, PAGE_SIZE)).fill(value);
+    value &= 0xff;
     while (len > 0) {
-      const n = Math.min(len, chunk.length, PAGE_SIZE - (kva % PAGE_SIZE));
-      this.write(kva, chunk, 0, n);
+      const n = Math.min(len, PAGE_SIZE - (kva % PAGE_SIZE));
+      const t = this.translate(kva, true);
+      const phys = t.phys;
+      const cached = t.cached;
+      const weak = t.weak;
+      this.listener?.(phys, n, true, kva);
+      this.watch?.(phys, n, true, kva);
+      if (cached) {
+        this.cache.cpuFill(phys, value, n);
+        if (this.observers?.active) this.observers.stored(phys, n, true);
+      } else if (this.buffers && weak) this.buffers.post(phys, this.fillChunk(value), 0, n);
+      else {
+        this.ram.fill(phys, value, n);
+        if (this.observers?.active) this.observers.stored(phys, n, false);
+      }
       kva += n;
       len -= n;
     }
+  }
+
+  /** A page of `value` bytes (kept per value: kmalloc poisons every object it hands out). */
+  private fillChunk(value: number): Uint8Array {
+    let c = this.fillChunks.get(value);
+    if (!c) {
+      c = new Uint8Array(PAGE_SIZE).fill(value);
+      this.fillChunks.set(value, c);
+    }
+    return c;
   }
 
   readU(kva: number, size: 1 | 2 | 4): number {

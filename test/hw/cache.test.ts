@@ -102,6 +102,18 @@ describe('CPU data cache', () => {
     assert.strictEqual(cache.size, 4);
   });
 
+  it('memset fills lines in place: a partly covered line keeps its other bytes from RAM', () => {
+    const { ram, cache } = setup();
+    ram.write(0x7000, bytes(192, 0x11));
+    cache.cpuFill(0x7000 + 32, 0xa5, 96); // half of line 0x7000, all of 0x7040, none of 0x7080
+    const r = new Uint8Array(192);
+    cache.cpuRead(0x7000, r, 0, 192);
+    assert.deepStrictEqual([r[31], r[32], r[127], r[128]], [0x11, 0xa5, 0xa5, 0x11]);
+    assert.strictEqual(cache.state(0x7040), 'dirty');
+    ram.read(0x7040, r, 0, 1);
+    assert.strictEqual(r[0], 0x11, 'RAM has not seen it yet');
+  });
+
   it('rejects a line size that is not a power of two', () => {
     assert.throws(() => new DataCache(new PhysicalMemory(), 48, 16), /power of two/);
   });
