@@ -27,6 +27,8 @@ interface ActiveFilter {
   id: string;
   source?: string;
   test?: Condition;
+  /** The condition threw once: said once, then it counts as false (not a message per event). */
+  failed?: boolean;
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -210,7 +212,8 @@ export class Probe {
         try {
           hit = f.test(v.view);
         } catch (err) {
-          this.post({ type: 'output', category: 'stderr', text: `breakpoint ${id}: condition "${f.source}" failed: ${(err as Error).message}\n` });
+          if (!f.failed) this.post({ type: 'output', category: 'stderr', text: `breakpoint ${id}: condition "${f.source}" failed: ${(err as Error).message} (said once; it counts as false for this and later events)\n` });
+          f.failed = true;
           continue;
         }
         if (!hit) continue;

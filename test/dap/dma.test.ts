@@ -52,6 +52,26 @@ describe('debug adapter: DMA-aware debugging', function () {
     assert.strictEqual(((await exited) as DebugProtocol.ExitedEvent).body.exitCode, 0);
   });
 
+  it('a condition that holds stops: it reads the event\'s fields by name', async () => {
+    // the map in dad.ts is 4096 bytes FROM_DEVICE; the first interrupt of the run is dad's
+    const stop = await launchWith(a, { program: dad, platform: 'x86-64-vtd' }, [{ filterId: 'dma-map', condition: 'size == 4096 && dir == "FROM_DEVICE" && device == "dad" && iova == dma && kind == "dma-map"' }]);
+    assert.match(stop.body.description!, /^dma-map: dma_map_single → 0x[0-9a-f]+, 4096 bytes, FROM_DEVICE$/);
+  });
+
+  it('a condition that reads a name no event has is reported once and does not stop', async () => {
+    const exited = a.dc.waitForEvent('exited');
+    const output: string[] = [];
+    a.dc.on('output', (e) => output.push(String(e.body.output)));
+    const initialized = a.dc.waitForEvent('initialized');
+    const launched = a.dc.launch({ program: dad, platform: 'x86-64-vtd' });
+    await initialized;
+    await a.dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'dma-unmap', condition: 'sise > 0' }] });
+    await a.dc.configurationDoneRequest();
+    await launched;
+    assert.strictEqual(((await exited) as DebugProtocol.ExitedEvent).body.exitCode, 0);
+    assert.strictEqual(output.filter((o) => /breakpoint dma-unmap: condition "sise > 0" failed: sise is not defined \(said once/.test(o)).length, 1, output.join(''));
+  });
+
   it('a condition that does not parse is refused with a message', async () => {
     const initialized = a.dc.waitForEvent('initialized');
     const launched = a.dc.launch({ program: dad, platform: 'x86-64-vtd' });
