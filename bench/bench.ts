@@ -207,6 +207,9 @@ function mapOpsPerS(): number {
   return n / (median(times) / 1000);
 }
 
+/** A wrong command line: said in one line, without a stack. */
+class UsageError extends Error {}
+
 interface Row {
   name: string;
   value: number;
@@ -234,9 +237,6 @@ async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean) : [];
-  const memcpy = memcpyMBps(64 << 20);
-  const mapOps = mapOpsPerS();
-
   /** Each workload and the rows it yields; `--only a,b` runs those whose row names contain a or b. */
   const groups: { rows: string[]; measure: () => Promise<Row[]> }[] = [
     {
@@ -330,7 +330,10 @@ async function main(): Promise<void> {
     },
   ];
   const chosen = only.length ? groups.filter((g) => g.rows.some((r) => only.some((o) => r.includes(o)))) : groups;
-  if (chosen.length === 0) throw new Error(`--only ${only.join(',')}: no metric matches; the metrics are ${groups.flatMap((g) => g.rows).join(', ')}`);
+  if (chosen.length === 0) throw new UsageError(`--only ${only.join(',')}: no metric matches; the metrics are ${groups.flatMap((g) => g.rows).join(', ')}`);
+  // the baselines, measured in this process before the workloads (the groups read them when they run)
+  const memcpy = memcpyMBps(64 << 20);
+  const mapOps = mapOpsPerS();
   const rows: Row[] = [];
   for (const g of chosen) rows.push(...(await g.measure()));
   adapter?.server.close();
@@ -346,6 +349,6 @@ async function main(): Promise<void> {
 }
 
 main().then(() => process.exit(process.exitCode ?? 0)).catch((e) => {
-  process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
+  process.stderr.write(e instanceof UsageError ? `bench: ${e.message}\n` : `bench failed: ${(e as Error).stack ?? e}\n`);
   process.exitCode = 1;
 });
