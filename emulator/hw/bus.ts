@@ -165,6 +165,9 @@ export class Bus {
     const { port, bus, len, write, tag } = a;
     let done = 0;
     let next = len > 0 ? this.translate(port, bus, write, len) : 0;
+    // the IOMMU's run length is read at once: an access this one makes (into another device's MMIO
+    // window, which may start a DMA through the same IOMMU) translates too
+    let nextRun = port.iommu ? port.iommu.lastRun : 0;
     while (done < len) {
       // a physically contiguous run starting at bus + done; every page is translated exactly once
       const b0 = bus + done;
@@ -172,8 +175,11 @@ export class Bus {
       if (p0 < 0) return done;
       let runLen: number;
       if (port.iommu) {
-        runLen = port.iommu.lastRun;
-        if (done + runLen < len) next = this.translate(port, bus + done + runLen, write, len - done - runLen);
+        runLen = nextRun;
+        if (done + runLen < len) {
+          next = this.translate(port, bus + done + runLen, write, len - done - runLen);
+          nextRun = port.iommu.lastRun;
+        }
       } else {
         runLen = len - done;
         const w = port.dmaRanges.find((r) => b0 >= r.bus && b0 < r.bus + r.size);

@@ -213,7 +213,7 @@ export class DataCache {
   /** Device read. Coherent: snoops dirty lines. Non-coherent: RAM only, reporting dirty lines it missed. */
   deviceRead(phys: number, dst: Uint8Array, dstOff: number, len: number, coherent: boolean, reader: unknown): void {
     this.ram.read(phys, dst, dstOff, len);
-    if (!this.holdsAny(phys, len)) return;
+    if (len <= 0 || !this.holdsAny(phys, len)) return;
     // loops rather than forEachPresent: devices access memory on every transfer, and a closure per call adds up
     const ls = this.lineSize;
     const last = Math.floor((phys + len - 1) / ls);
@@ -232,7 +232,7 @@ export class DataCache {
   /** Device write. Coherent: lines are updated too. Non-coherent: RAM only; cached lines go stale. */
   deviceWrite(phys: number, src: Uint8Array, srcOff: number, len: number, coherent: boolean, writer: unknown): void {
     this.ram.write(phys, src, srcOff, len);
-    if (!this.holdsAny(phys, len)) return;
+    if (len <= 0 || !this.holdsAny(phys, len)) return;
     const ls = this.lineSize;
     const last = Math.floor((phys + len - 1) / ls);
     for (let idx = this.nextHeld(Math.floor(phys / ls), last); idx <= last; idx = this.nextHeld(idx + 1, last)) {

@@ -163,7 +163,7 @@ export class Probe {
           // the event's fields become local names (absent ones undefined), so a condition reads them
           // plainly; only the names its text mentions are read from the view
           const names = EVENT_FIELDS.filter((n) => new RegExp(`\\b${n}\\b`).test(f.condition!));
-          test = new Function('__view', `const { ${names.join(', ')} } = __view;\nreturn (${f.condition});`) as Condition;
+          test = new Function('__view', `let { ${names.join(', ')} } = __view;\nreturn (${f.condition});`) as Condition;
         } catch (e) {
           errors.push(`${f.id}: condition "${f.condition}" does not parse: ${(e as Error).message}`);
           continue;
@@ -208,6 +208,7 @@ export class Probe {
       const f = this.filters.get(id);
       if (!f) continue;
       if (f.test) {
+        if (f.failed) continue;
         let hit: unknown;
         try {
           hit = f.test(v.view);

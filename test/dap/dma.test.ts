@@ -58,18 +58,20 @@ describe('debug adapter: DMA-aware debugging', function () {
     assert.match(stop.body.description!, /^dma-map: dma_map_single → 0x[0-9a-f]+, 4096 bytes, FROM_DEVICE$/);
   });
 
-  it('a condition that reads a name no event has is reported once and does not stop', async () => {
+  it('a condition that throws is reported once and counts as false from then on', async () => {
     const exited = a.dc.waitForEvent('exited');
     const output: string[] = [];
     a.dc.on('output', (e) => output.push(String(e.body.output)));
     const initialized = a.dc.waitForEvent('initialized');
     const launched = a.dc.launch({ program: dad, platform: 'x86-64-vtd' });
     await initialized;
-    await a.dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'dma-unmap', condition: 'sise > 0' }] });
+    // the first unmap throws; from then on the condition counts as false, even where it would now hold
+    await a.dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'dma-unmap', condition: 'sise > 0' }, { filterId: 'dma-map', condition: '(globalThis.__maps = (globalThis.__maps ?? 0) + 1) > 1 || nosuch' }] });
     await a.dc.configurationDoneRequest();
     await launched;
     assert.strictEqual(((await exited) as DebugProtocol.ExitedEvent).body.exitCode, 0);
     assert.strictEqual(output.filter((o) => /breakpoint dma-unmap: condition "sise > 0" failed: sise is not defined \(said once/.test(o)).length, 1, output.join(''));
+    assert.strictEqual(output.filter((o) => /breakpoint dma-map: condition .* failed: nosuch is not defined/.test(o)).length, 1, output.join(''));
   });
 
   it('a condition that does not parse is refused with a message', async () => {

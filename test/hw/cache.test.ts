@@ -114,6 +114,17 @@ describe('CPU data cache', () => {
     assert.strictEqual(r[0], 0x11, 'RAM has not seen it yet');
   });
 
+  it('a zero-length device access touches no line', () => {
+    const { cache } = setup();
+    const dirty: number[] = [];
+    cache.listener = { dirtyDeviceRead: (a) => dirty.push(a) };
+    cache.cpuWrite(0x1000, bytes(4, 1), 0, 4);
+    cache.deviceRead(0x1001, new Uint8Array(0), 0, 0, false, 'dev');
+    cache.deviceWrite(0x1001, new Uint8Array(0), 0, 0, false, 'dev');
+    assert.deepStrictEqual(dirty, []);
+    assert.strictEqual(cache.state(0x1000), 'dirty');
+  });
+
   it('rejects a line size that is not a power of two', () => {
     assert.throws(() => new DataCache(new PhysicalMemory(), 48, 16), /power of two/);
   });

@@ -179,6 +179,11 @@ export class DmaDebug {
       m = new Map();
       this.byDev.set(e.dev, m);
     }
+    // a second mapping at the same device address replaces the first here (dma-direct maps a buffer
+    // to the same address each time): the device-access memo must not keep the replaced one
+    const replaced = m.get(entry.dma);
+    if (replaced && this.lastHit === replaced) this.lastHit = undefined;
+    if (replaced && this.prevHit === replaced) this.prevHit = undefined;
     m.set(entry.dma, entry);
     if (entry.type !== 'coherent' && entry.type !== 'resource') {
       this.checkOverlappingCachelines(entry);
@@ -490,7 +495,7 @@ export class DmaDebug {
    * device mostly alternates between a descriptor ring and the buffer a descriptor names.
    */
   private hit(dev: Device, dma: number): DmaEntry | undefined {
-    // remove() forgets both, so a remembered entry is live
+    // remove() and a replacing add() forget them, so a remembered entry is live
     const l = this.lastHit;
     if (l && l.dev === dev && segmentAt(l, dma)) return l;
     const p = this.prevHit;
