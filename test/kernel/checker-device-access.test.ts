@@ -11,24 +11,49 @@ const NO_IOMMU = path.join(__dirname, '..', '..', 'bench', 'platforms', 'x86-64-
 describe('checker: device accesses', () => {
   afterEach(() => bindKernel(undefined));
 
-  it('a buffer mapped again at the same device address (dma-direct): accesses follow the newer mapping, and its unmap', () => {
+  it('a buffer mapped twice at the same device address (dma-direct): both mappings live, each unmapped by its own call', () => {
     const k = boot(NO_IOMMU);
     const dev = device(k, 'dad');
     const buf = k.kmalloc.kmalloc(4096, GFP_KERNEL)!;
     const bytes = new Uint8Array(64);
+    const ids = (from: number) => k.findings.slice(from).map((f) => f.id);
     const first = k.dma.mapPage(dev, buf.phys, 4096, DMA_TO_DEVICE, 0, 'single', 'test', undefined);
     k.dma.mappingError(dev, first);
     k.bus.deviceRead(dev.dma.port, first, bytes, 0, 64, undefined); // the device reads the TO_DEVICE mapping
     const second = k.dma.mapPage(dev, buf.phys, 4096, DMA_FROM_DEVICE, 0, 'single', 'test', undefined);
     k.dma.mappingError(dev, second);
     assert.strictEqual(second, first, 'dma-direct: the same address');
-    const ids = (from: number) => k.findings.slice(from).map((f) => f.id);
+    assert.strictEqual(k.debug!.entries(dev).length, 2, 'both mappings are live');
     let n = k.findings.length;
     k.bus.deviceWrite(dev.dma.port, second, bytes, 0, 64, undefined);
-    assert.deepStrictEqual(ids(n), [], 'a write into the FROM_DEVICE mapping is legal');
+    assert.deepStrictEqual(ids(n), [], 'a write goes to the newest mapping there, FROM_DEVICE: legal');
+    // the unmap names its mapping by direction; the other stays
     k.dma.unmapPage(dev, second, 4096, DMA_FROM_DEVICE, 0, 'single', 'test', undefined);
     n = k.findings.length;
     k.bus.deviceWrite(dev.dma.port, second, bytes, 0, 64, undefined);
+    assert.deepStrictEqual(ids(n), ['device-write-to-device-read-only'], 'only the TO_DEVICE mapping is left');
+    n = k.findings.length;
+    k.dma.unmapPage(dev, first, 4096, DMA_TO_DEVICE, 0, 'single', 'test', undefined);
+    assert.deepStrictEqual(ids(n), [], 'the second unmap finds its own mapping: no unmap-unknown');
+    k.bus.deviceWrite(dev.dma.port, first, bytes, 0, 64, undefined);
     assert.deepStrictEqual(ids(n), ['device-access-after-unmap']);
+    assert.strictEqual(k.debug!.entries(dev).length, 0);
+  });
+
+  it('the same buffer mapped twice TO_DEVICE and unmapped twice is clean, and a leak of one of them is still a leak', () => {
+    const k = boot(NO_IOMMU);
+    const dev = device(k, 'dad');
+    const buf = k.kmalloc.kmalloc(4096, GFP_KERNEL)!;
+    const a = k.dma.mapPage(dev, buf.phys, 4096, DMA_TO_DEVICE, 0, 'single', 'test', undefined);
+    k.dma.mappingError(dev, a);
+    const b = k.dma.mapPage(dev, buf.phys, 4096, DMA_TO_DEVICE, 0, 'single', 'test', undefined);
+    k.dma.mappingError(dev, b);
+    const c = k.dma.mapPage(dev, buf.phys, 4096, DMA_TO_DEVICE, 0, 'single', 'test', undefined);
+    k.dma.mappingError(dev, c);
+    k.dma.unmapPage(dev, a, 4096, DMA_TO_DEVICE, 0, 'single', 'test', undefined);
+    k.dma.unmapPage(dev, b, 4096, DMA_TO_DEVICE, 0, 'single', 'test', undefined);
+    assert.deepStrictEqual(k.findings.map((f) => f.id), []);
+    assert.strictEqual(k.debug!.driverUnbound(dev, undefined), 1, 'the third mapping leaked');
+    assert.deepStrictEqual(k.findings.map((f) => f.id), ['leak-at-remove']);
   });
 });

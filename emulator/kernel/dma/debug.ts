@@ -97,6 +97,67 @@ interface Unmapped {
   entry: DmaEntry;
 }
 
+/**
+ * One device's live entries by first DMA address. Several can share an address, as in dma-debug's
+ * hash buckets: dma-direct gives a buffer the same address each time it is mapped, and mapping a
+ * buffer twice (to send it twice) is legal. Oldest first at each address.
+ */
+class DeviceEntries {
+  private byDma = new Map<number, DmaEntry[]>();
+
+  add(e: DmaEntry): void {
+    const l = this.byDma.get(e.dma);
+    if (l) l.push(e);
+    else this.byDma.set(e.dma, [e]);
+  }
+
+  remove(e: DmaEntry): void {
+    const l = this.byDma.get(e.dma);
+    const i = l ? l.indexOf(e) : -1;
+    if (i < 0) return;
+    l!.splice(i, 1);
+    if (l!.length === 0) this.byDma.delete(e.dma);
+  }
+
+  /** The entries mapped at exactly `dma`, oldest first. */
+  at(dma: number): readonly DmaEntry[] | undefined {
+    return this.byDma.get(dma);
+  }
+
+  /** The lists of entries per address (for scans that must not allocate). */
+  lists(): IterableIterator<readonly DmaEntry[]> {
+    return this.byDma.values();
+  }
+
+  all(): DmaEntry[] {
+    const out: DmaEntry[] = [];
+    for (const l of this.byDma.values()) out.push(...l);
+    return out;
+  }
+
+  get empty(): boolean {
+    return this.byDma.size === 0;
+  }
+}
+
+/**
+ * Of several entries at one address, the one a call names (dma-debug's scoring: size, type,
+ * direction and scatterlist count each count one; ties go to the oldest).
+ */
+function bestMatch(list: readonly DmaEntry[], ref: { size: number; dir: number; type?: EntryType; sgCallEnts?: number }): DmaEntry {
+  if (list.length === 1) return list[0];
+  let best = list[0];
+  let bestScore = -1;
+  for (const e of list) {
+    const score = (e.size === ref.size ? 1 : 0) + (e.dir === ref.dir ? 1 : 0) + (ref.type === undefined || e.type === ref.type ? 1 : 0) + (!ref.sgCallEnts || e.sgCallEnts === ref.sgCallEnts ? 1 : 0);
+    if (score > bestScore) {
+      best = e;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
 /** Fixed-size ring of recent unmaps, newest first on lookup. */
 class UnmapRing {
   private items: (Unmapped | undefined)[] = new Array(UNMAP_HISTORY);
@@ -125,7 +186,7 @@ class UnmapRing {
 
 export class DmaDebug {
   private nextId = 1;
-  private byDev = new Map<Device, Map<number, DmaEntry>>();
+  private byDev = new Map<Device, DeviceEntries>();
   /** Small streaming entries by CPU-side page frame (ownership checks on CPU access). */
   private byPfn = new Map<number, DmaEntry[]>();
   /** Streaming entries larger than BIG_ENTRY bytes: few, scanned directly instead of indexed per page. */
@@ -146,24 +207,29 @@ export class DmaDebug {
   ) {}
 
   entries(dev?: Device): DmaEntry[] {
-    if (dev) return [...(this.byDev.get(dev)?.values() ?? [])];
+    if (dev) return this.byDev.get(dev)?.all() ?? [];
     const out: DmaEntry[] = [];
-    for (const m of this.byDev.values()) out.push(...m.values());
+    for (const m of this.byDev.values()) out.push(...m.all());
     return out;
   }
 
+  /** The newest live entry mapped at exactly `dma`. */
   find(dev: Device, dma: number): DmaEntry | undefined {
-    return this.byDev.get(dev)?.get(dma);
+    const l = this.byDev.get(dev)?.at(dma);
+    return l?.[l.length - 1];
   }
 
-  /** The entry whose device-side ranges contain [dma, dma+size) (bucket_find_contain). */
-  findContaining(dev: Device, dma: number, size = 1): DmaEntry | undefined {
+  /**
+   * The entry whose device-side ranges contain [dma, dma+size) (bucket_find_contain): of several at
+   * `dma` itself the one `ref` matches best, or the newest; else the newest containing one.
+   */
+  findContaining(dev: Device, dma: number, size = 1, ref?: { size: number; dir: number; sgCallEnts?: number }): DmaEntry | undefined {
     const m = this.byDev.get(dev);
     if (!m) return undefined;
-    const exact = m.get(dma);
-    if (exact) return exact;
-    for (const e of m.values()) for (const b of e.bus) if (dma >= b.dma && dma + size <= b.dma + b.len) return e;
-    for (const e of m.values()) for (const b of e.bus) if (dma >= b.dma && dma < b.dma + b.len) return e;
+    const exact = m.at(dma);
+    if (exact) return ref ? bestMatch(exact, ref) : exact[exact.length - 1];
+    for (const l of m.lists()) for (let i = l.length - 1; i >= 0; i--) for (const b of l[i].bus) if (dma >= b.dma && dma + size <= b.dma + b.len) return l[i];
+    for (const l of m.lists()) for (let i = l.length - 1; i >= 0; i--) for (const b of l[i].bus) if (dma >= b.dma && dma < b.dma + b.len) return l[i];
     return undefined;
   }
 
@@ -176,15 +242,12 @@ export class DmaDebug {
     entry.t = this.rep.now();
     let m = this.byDev.get(e.dev);
     if (!m) {
-      m = new Map();
+      m = new DeviceEntries();
       this.byDev.set(e.dev, m);
     }
-    // a second mapping at the same device address replaces the first here (dma-direct maps a buffer
-    // to the same address each time): the device-access memo must not keep the replaced one
-    const replaced = m.get(entry.dma);
-    if (replaced && this.lastHit === replaced) this.lastHit = undefined;
-    if (replaced && this.prevHit === replaced) this.prevHit = undefined;
-    m.set(entry.dma, entry);
+    m.add(entry);
+    // the new entry may cover addresses a remembered one does: device accesses go to the newest
+    this.lastHit = this.prevHit = undefined;
     if (entry.type !== 'coherent' && entry.type !== 'resource') {
       this.checkOverlappingCachelines(entry);
       if (cpuBytes(entry) > BIG_ENTRY) this.big.add(entry);
@@ -213,8 +276,13 @@ export class DmaDebug {
   }
 
   mappingErrorChecked(dev: Device, dma: number): void {
-    const e = this.byDev.get(dev)?.get(dma);
-    if (e && e.mapErr === 'not-checked') e.mapErr = 'checked';
+    // the oldest unchecked entry at the address, as debug_dma_mapping_error() does
+    for (const e of this.byDev.get(dev)?.at(dma) ?? []) {
+      if (e.mapErr === 'not-checked') {
+        e.mapErr = 'checked';
+        return;
+      }
+    }
   }
 
   // ---- unmap side -----------------------------------------------------------------------
@@ -225,7 +293,8 @@ export class DmaDebug {
    */
   unmap(dev: Device, ref: { dma: number; size: number; dir: number; type: EntryType; sgCallEnts?: number; kva?: number }, site: CallSite | undefined, isMappingError: boolean): DmaEntry | undefined {
     const at = (): CallSite | undefined => (site ??= this.rep.here());
-    const entry = this.byDev.get(dev)?.get(ref.dma);
+    const candidates = this.byDev.get(dev)?.at(ref.dma);
+    const entry = candidates && bestMatch(candidates, ref);
     const rel = (e: DmaEntry): Related[] => [{ message: `mapped here (${e.type}, ${e.size} bytes, ${dirName(e.dir)})`, site: e.site }];
     if (!entry) {
       if (isMappingError) this.rep.finding('unmap-unknown', dev, `device driver tries to free an invalid DMA memory address`, at(), []);
@@ -272,7 +341,7 @@ export class DmaDebug {
 
   sync(dev: Device, ref: { dma: number; size: number; dir: number; sgCallEnts?: number }, toCpu: boolean, site: CallSite | undefined): DmaEntry | undefined {
     const at = (): CallSite | undefined => (site ??= this.rep.here());
-    const entry = this.findContaining(dev, ref.dma, ref.size) ?? this.findContaining(dev, ref.dma, 1);
+    const entry = this.findContaining(dev, ref.dma, ref.size, ref) ?? this.findContaining(dev, ref.dma, 1, ref);
     if (!entry) {
       this.rep.finding('sync-unknown', dev, `device driver tries to sync DMA memory it has not allocated [device address=${addr(ref.dma)}] [size=${ref.size} bytes]`, at(), []);
       return undefined;
@@ -416,7 +485,7 @@ export class DmaDebug {
       if (!e) {
         // how far until a mapping starts again?
         let next = end;
-        for (const x of this.byDev.get(dev)?.values() ?? []) for (const b of x.bus) if (b.dma > pos && b.dma < next) next = b.dma;
+        for (const x of this.byDev.get(dev)?.all() ?? []) for (const b of x.bus) if (b.dma > pos && b.dma < next) next = b.dma;
         this.uncovered(dev, a, pos, next - pos, tag);
         pos = next;
         continue;
@@ -469,8 +538,8 @@ export class DmaDebug {
   /** BUS_NOTIFY_UNBOUND_DRIVER: anything still mapped is a leak. Returns how many. */
   driverUnbound(dev: Device, site: CallSite | undefined): number {
     const m = this.byDev.get(dev);
-    if (!m || m.size === 0) return 0;
-    const all = [...m.values()];
+    if (!m || m.empty) return 0;
+    const all = m.all().sort((a, b) => a.id - b.id);
     const e = all[0];
     this.rep.finding(
       'leak-at-remove',
@@ -495,7 +564,7 @@ export class DmaDebug {
    * device mostly alternates between a descriptor ring and the buffer a descriptor names.
    */
   private hit(dev: Device, dma: number): DmaEntry | undefined {
-    // remove() and a replacing add() forget them, so a remembered entry is live
+    // remove() and add() forget them, so a remembered entry is live and the newest there
     const l = this.lastHit;
     if (l && l.dev === dev && segmentAt(l, dma)) return l;
     const p = this.prevHit;
@@ -538,7 +607,7 @@ export class DmaDebug {
   private nearest(dev: Device, pos: number): DmaEntry | undefined {
     let best: DmaEntry | undefined;
     let dist = Infinity;
-    for (const e of this.byDev.get(dev)?.values() ?? []) {
+    for (const e of this.byDev.get(dev)?.all() ?? []) {
       for (const b of e.bus) {
         const d = pos < b.dma ? b.dma - pos : pos - (b.dma + b.len - 1);
         if (d < dist) {
@@ -561,7 +630,7 @@ export class DmaDebug {
 
   private remove(entry: DmaEntry, site: CallSite | undefined): void {
     entry.unmappedAt = this.rep.now();
-    this.byDev.get(entry.dev)?.delete(entry.dma);
+    this.byDev.get(entry.dev)?.remove(entry);
     if (this.lastHit === entry) this.lastHit = undefined;
     if (this.prevHit === entry) this.prevHit = undefined;
     if (entry.type !== 'coherent' && entry.type !== 'resource' && !this.big.delete(entry)) {
