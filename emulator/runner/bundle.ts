@@ -28,6 +28,15 @@ export class ScriptCompileError extends Error {
   }
 }
 
+/** One compiler message with its source line and a caret under the column. */
+function compileMessage(m: esbuild.Message, withLocation: boolean): string {
+  const l = m.location;
+  const head = `${withLocation && l ? `${path.resolve(l.file)}:${l.line}:${l.column + 1}: ` : ''}${m.text}`;
+  if (!l) return head;
+  const num = String(l.line);
+  return `${head}\n    ${num} | ${l.lineText}\n    ${' '.repeat(num.length)} | ${' '.repeat(l.column)}^`;
+}
+
 export async function bundleScript(file: string): Promise<Bundle> {
   const entry = path.resolve(file);
   const outfile = `${entry}.dmalab.js`;
@@ -50,7 +59,8 @@ export async function bundleScript(file: string): Promise<Bundle> {
   } catch (e) {
     const errs = (e as { errors?: esbuild.Message[] }).errors ?? [];
     if (!errs.length) throw new ScriptCompileError(`cannot compile ${file}: ${(e as Error).message}`);
-    const text = (await esbuild.formatMessages(errs, { kind: 'error', color: false })).join('').trimEnd();
+    // the first error's location leads the report (file:line:col); later errors carry their own
+    const text = errs.map((m, i) => compileMessage(m, i > 0)).join('\n');
     const first = errs[0].location;
     throw new ScriptCompileError(text, first ? { file: path.resolve(first.file), line: first.line, column: first.column + 1 } : undefined);
   }

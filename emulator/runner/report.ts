@@ -49,6 +49,8 @@ export function formatText(r: RunResult, o: TextOptions): string {
     if (r.error.stack && o.verbose) lines.push(r.error.stack);
   }
   const fs = r.findings;
+  // a run that never booted (the script did not compile, no such platform) has nothing to report
+  if (!r.kernel && fs.length === 0) return lines.join('\n').replace(/^\n/, '');
   lines.push('');
   if (fs.length === 0) lines.push(c('32', `No DMA-API findings.`));
   else {

@@ -17,6 +17,7 @@ import { bindKernel } from '../api/current';
 import { PLATFORM_DRIVER, PlatformDriver } from '../api/linux/driver';
 import { asPlatformDriver } from '../api/ddi/adapter';
 import { Bundle, bundleScript, mapStack, ScriptCompileError, scriptFrame } from './bundle';
+import { apiImportProblems } from './api-imports';
 import { loadPlatform, PlatformError, DEFAULT_PLATFORM } from './platforms';
 import { makeSys, Sys } from './sys';
 import { packageRoot } from './package-root';
@@ -136,6 +137,13 @@ export async function runScript(opts: RunOptions): Promise<RunResult> {
     if (e instanceof ScriptCompileError) return fail('compile', e.message, e.location, platform);
     return fail('compile', (e as Error).message, undefined, platform);
   }
+  const modules = opts.modules ?? API_MODULES;
+  const problems = apiImportProblems(bundle, modules);
+  if (problems.length) {
+    // the first problem's location leads the report; the others carry their own
+    const rest = problems.slice(1).map((p) => `\n${p.location ? `${p.location.file}:${p.location.line}:${p.location.column}: ` : ''}${p.message}`);
+    return fail('compile', problems[0].message + rest.join(''), problems[0].location, platform);
+  }
 
   const k = new Kernel(platform, { seed: opts.seed ?? 1, checks: opts.checks ?? true });
   setFrameResolver((frames) => scriptFrame(bundle, frames));
@@ -164,7 +172,6 @@ export async function runScript(opts: RunOptions): Promise<RunResult> {
     // load the script
     const mod = { exports: {} as Record<string, unknown> };
     const userRequire = createRequire(bundle.entry);
-    const modules = opts.modules ?? API_MODULES;
     const req = (id: string): unknown => {
       if (id in modules) return modules[id];
       return userRequire(id);

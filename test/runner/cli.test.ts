@@ -22,6 +22,14 @@ describe('dmalab CLI', function () {
     assert.match(r.stdout, /No DMA-API findings\./);
   });
 
+  it('a script that does not compile: exit 2, the error with its line, no findings summary (nothing ran)', () => {
+    const r = run('run', 'test/fixtures/compile-error.ts', '--platform', 'x86-64-vtd');
+    assert.strictEqual(r.status, 2);
+    const out = r.stdout + r.stderr;
+    assert.match(out, /test\/fixtures\/compile-error\.ts:7:\d+: error: Unexpected ";"\n {4}7 \| {5}const x = ;/);
+    assert.doesNotMatch(out, /DMA-API findings|✘/);
+  });
+
   it('--json prints one report with findings and locations; exit 1 on an error finding', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmalab-'));
     const script = path.join(dir, 'leak.ts');

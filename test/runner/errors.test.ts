@@ -34,6 +34,25 @@ describe('runner: bad input', () => {
     assert.match(r.error!.message, /Unexpected ";"/);
   });
 
+  it('a compile error shows the source line and a caret, not the bundler\'s decoration', async () => {
+    const r = await runScript({ script: fx('compile-error.ts'), platform: 'x86-64-vtd' });
+    assert.strictEqual(r.error!.message, 'Unexpected ";"\n    7 |     const x = ;\n      |               ^');
+  });
+
+  it('imports the API does not have: each named with a suggestion, before anything runs', async () => {
+    const r = await runScript({ script: fx('bad-imports.ts'), platform: 'x86-64-vtd' });
+    assert.strictEqual(r.exitCode, 2);
+    assert.strictEqual(r.error?.phase, 'compile');
+    assert.strictEqual(r.kernel, undefined, 'the kernel never booted');
+    const lines = r.error!.message.split('\n');
+    assert.deepStrictEqual(lines.map((l) => l.replace(/^.*bad-imports\.ts:/, 'bad-imports.ts:')), [
+      'dmalab/linux has no export named dma_mapping_eror (did you mean dma_mapping_error?)',
+      'bad-imports.ts:11:11: dmalab/linux has no export named dma_map_singel (did you mean dma_map_single?)',
+      'bad-imports.ts:4:1: dmalab/pci is not a DMA Lab module (there are dmalab/ddi, dmalab/devices, dmalab/linux)',
+    ]);
+    assert.deepStrictEqual([r.error!.location?.line, r.error!.location?.column], [12, 12]);
+  });
+
   it('a script that throws: the stack maps to the .ts lines', async () => {
     const r = await runScript({ script: fx('throws.ts'), platform: 'x86-64-vtd' });
     assert.strictEqual(r.exitCode, 2);
