@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'types/', '.e2e/', 'test-artifacts/', '.ci/', '.prof/', 'test/fixtures/compile-error.ts'] },
+  { ignores: ['node_modules/', 'dist/', 'out/', 'types/', '.e2e/', 'test-artifacts/', '.ci/', '.prof/', 'test/fixtures/compile-error.ts', 'test/fixtures/bad-imports.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

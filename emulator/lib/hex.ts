@@ -47,7 +47,12 @@ export function size(n: number): string {
   if (n >= 1 << 30 && n % (1 << 30) === 0) return `${n / (1 << 30)} GiB`;
   if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n / (1 << 20)} MiB`;
   if (n >= 1 << 10 && n % (1 << 10) === 0) return `${n / (1 << 10)} KiB`;
-  return `${n} bytes`;
+  return bytes(n);
+}
+
+/** A byte count in words: "1 byte", "64 bytes". */
+export function bytes(n: number): string {
+  return n === 1 ? '1 byte' : `${n} bytes`;
 }
 
 /** Convert a bigint bus/physical address to a number; addresses at or above 2^53 are not representable in the emulator. */

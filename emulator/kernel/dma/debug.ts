@@ -8,7 +8,7 @@
  */
 import type { DeviceAccess } from '../../hw/bus';
 import type { IommuFault } from '../../hw/iommu';
-import { addr, hex } from '../../lib/hex';
+import { addr, bytes, hex } from '../../lib/hex';
 import type { CallSite } from '../call-site';
 import type { Device } from '../device';
 import type { FindingId, Related } from '../findings';
@@ -398,9 +398,9 @@ export class DmaDebug {
     if (e.lastDeviceWrite) rel.push({ message: `the device wrote it (transfer started here)`, site: e.lastDeviceWrite.site });
     const off = Math.max(phys, r.phys) - r.phys;
     if (write) {
-      this.rep.finding('cpu-write-device-owned', e.dev, `CPU writes ${len} bytes at offset ${off} of a ${dirName(e.dir)} buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes]: the device may never see the write, or the write may land over data the device is writing`, site, rel);
+      this.rep.finding('cpu-write-device-owned', e.dev, `CPU writes ${bytes(len)} at offset ${off} of a ${dirName(e.dir)} buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes]: the device may never see the write, or the write may land over data the device is writing`, site, rel);
     } else {
-      this.rep.finding('cpu-read-device-owned', e.dev, `CPU reads ${len} bytes at offset ${off} of a ${dirName(e.dir)} buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes] without dma_sync_*_for_cpu or dma_unmap_*: the bytes may be stale`, site, rel);
+      this.rep.finding('cpu-read-device-owned', e.dev, `CPU reads ${bytes(len)} at offset ${off} of a ${dirName(e.dir)} buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes] without dma_sync_*_for_cpu or dma_unmap_*: the bytes may be stale`, site, rel);
     }
     this.accessFlagged = true;
     return true;
@@ -438,7 +438,7 @@ export class DmaDebug {
       this.rep.finding(
         'cacheline-shared',
         e.dev,
-        `CPU writes ${len} bytes at phys ${addr(phys)}, in cache line ${addr(Math.floor((inHead ? phys + len - 1 : phys) / ls) * ls)} which it shares with a ${dirName(e.dir)} DMA buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes]: on this non-coherent platform the line's write-back overwrites DMA data, or invalidating the buffer drops this write (align and pad DMA buffers to the ${ls}-byte cache line)`,
+        `CPU writes ${bytes(len)} at phys ${addr(phys)}, in cache line ${addr(Math.floor((inHead ? phys + len - 1 : phys) / ls) * ls)} which it shares with a ${dirName(e.dir)} DMA buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes]: on this non-coherent platform the line's write-back overwrites DMA data, or invalidating the buffer drops this write (align and pad DMA buffers to the ${ls}-byte cache line)`,
         this.here(),
         [{ message: `the DMA buffer was mapped here (${dirName(e.dir)})`, site: e.site }],
       );
@@ -502,7 +502,7 @@ export class DmaDebug {
           this.rep.finding(
             'device-write-to-device-read-only',
             dev,
-            `device wrote ${n} bytes at ${addr(pos)} into a DMA_TO_DEVICE mapping [device address=${addr(e.dma)}] [size=${e.size} bytes]: the device may only read it`,
+            `device wrote ${bytes(n)} at ${addr(pos)} into a DMA_TO_DEVICE mapping [device address=${addr(e.dma)}] [size=${e.size} bytes]: the device may only read it`,
             tag?.site,
             [{ message: `mapped here (DMA_TO_DEVICE)`, site: e.site }],
           );
@@ -588,7 +588,7 @@ export class DmaDebug {
       this.rep.finding(
         'device-access-after-unmap',
         dev,
-        `device ${what} ${len} bytes at ${addr(pos)} after the driver unmapped it [device address=${addr(gone.dma)}] [size=${gone.len} bytes]`,
+        `device ${what} ${bytes(len)} at ${addr(pos)} after the driver unmapped it [device address=${addr(gone.dma)}] [size=${gone.len} bytes]`,
         tag?.site,
         unmappedRelated(gone),
       );
@@ -597,7 +597,7 @@ export class DmaDebug {
       this.rep.finding(
         'device-access-out-of-mapping',
         dev,
-        `device ${what} ${len} bytes at ${addr(pos)}, which no DMA mapping of ${dev.name} covers`,
+        `device ${what} ${bytes(len)} at ${addr(pos)}, which no DMA mapping of ${dev.name} covers`,
         tag?.site,
         near ? [{ message: `nearest mapping: ${addr(near.dma)}, ${near.size} bytes, ${dirName(near.dir)}`, site: near.site }] : [],
       );
