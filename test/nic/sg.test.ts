@@ -116,4 +116,26 @@ describe('scatter-gather', () => {
       assert.deepStrictEqual(k.findings.map((f) => f.id), []);
     });
   }
+
+  for (const platform of ['arm64-smmu-noncoherent', 'arm32-swiotlb']) {
+    it(`dma_sync_sg_for_cpu walks the entries it is given: given 1 of 4 (as when the merged count is passed), the rest stays stale (${platform})`, () => {
+      const k = boot(platform);
+      const dev = device(k, 'nic');
+      const ps = pieces(4);
+      const table = linux.sg_alloc_table(4, linux.GFP_KERNEL)!;
+      ps.forEach((x, i) => {
+        x.p.write32(0, 0x11111111); // a cached line the device's write will leave stale
+        linux.sg_set_buf(table.sgl[i], x.p, x.len);
+      });
+      const n = linux.dma_map_sg(dev, table.sgl, 4, linux.DMA_FROM_DEVICE);
+      // the device writes the first word of every piece, as a receive would
+      for (const sg of linux.for_each_sg(table.sgl, n)) {
+        const dma = Number(linux.sg_dma_address(sg));
+        for (let off = 0; off < linux.sg_dma_len(sg); off += PAGE) k.bus.deviceWrite(dev.dma.port, dma + off, new Uint8Array([0x22, 0x22, 0x22, 0x22]), 0, 4, undefined);
+      }
+      linux.dma_sync_sg_for_cpu(dev, table.sgl, 1, linux.DMA_FROM_DEVICE); // BUG: the count must be the list's, 4
+      assert.deepStrictEqual(ps.map((x) => x.p.read32(0).toString(16)), ['22222222', '11111111', '11111111', '11111111'], 'only the first entry was synced');
+      assert.ok(k.findings.some((f) => f.id === 'sg-count-mismatch'), 'and the checker says why');
+    });
+  }
 });

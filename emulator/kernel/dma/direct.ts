@@ -95,6 +95,14 @@ export class DirectOps implements DmaOps {
     for (const s of segs) this.unmapPage(dev, s.dma, s.len, dir, attrs);
   }
 
+  syncSg(dev: Device, _elems: { phys: number; len: number }[], segs: SgSegment[], dir: number, forCpu: boolean): void {
+    // one segment per entry: each synced like a single mapping (bounce slots included)
+    for (const s of segs) {
+      if (forCpu) this.syncForCpu(dev, s.dma, s.len, dir);
+      else this.syncForDevice(dev, s.dma, s.len, dir);
+    }
+  }
+
   allocCoherent(dev: Device, size: number, gfp: number): CoherentBuffer | null {
     const env = this.env;
     const cp = dev.dma.coherentPool;

@@ -49,6 +49,11 @@ export interface DmaOps {
   syncForDevice(dev: Device, dma: number, size: number, dir: number): void;
   mapSg(dev: Device, elems: { phys: number; len: number }[], dir: number, attrs: number): SgSegment[] | null;
   unmapSg(dev: Device, elems: { phys: number; len: number }[], segs: SgSegment[], dir: number, attrs: number): void;
+  /**
+   * dma_sync_sg_*: the entries as the caller passed them (`elems`, the first nents), whatever
+   * dma_map_sg merged; `segs` are the matching segments (dma-direct maps entries one to one).
+   */
+  syncSg(dev: Device, elems: { phys: number; len: number }[], segs: SgSegment[], dir: number, forCpu: boolean): void;
   allocCoherent(dev: Device, size: number, gfp: number): CoherentBuffer | null;
   freeCoherent(dev: Device, buf: CoherentBuffer): void;
   mapResource(dev: Device, phys: number, size: number, dir: number): number;

@@ -106,6 +106,15 @@ export class IommuOps implements DmaOps {
     return segs;
   }
 
+  syncSg(dev: Device, elems: { phys: number; len: number }[], _segs: SgSegment[], dir: number, forCpu: boolean): void {
+    // as iommu_dma_sync_sg_*: cache maintenance on each entry's CPU pages, not on the merged segments
+    if (dev.dma.coherent) return;
+    for (const e of elems) {
+      if (forCpu) archSyncForCpu(this.env.cache, this.env.arch, e.phys, e.len, dir);
+      else archSyncForDevice(this.env.cache, this.env.arch, e.phys, e.len, dir);
+    }
+  }
+
   unmapSg(dev: Device, elems: { phys: number; len: number }[], segs: SgSegment[], dir: number, attrs: number): void {
     const d = this.domain(dev);
     if (!segs.length) return;

@@ -111,12 +111,12 @@ export class DmaCore {
     const size = m.elems.reduce((s, e) => s + e.len, 0);
     this.checkArgs(m.dev, Math.max(size, 1), dir, api);
     k.debug?.sync(m.dev, { dma: m.segs[0].dma, size: m.segs[0].len, dir, sgCallEnts: nents }, forCpu, site);
+    // the kernel walks only the entries it is told about: a wrong count leaves the rest unsynced
+    const n = Math.max(0, Math.min(nents, m.elems.length));
     const ops = this.ops(m.dev);
-    for (const s of m.segs) {
-      if (forCpu) ops.syncForCpu(m.dev, s.dma, s.len, dir);
-      else ops.syncForDevice(m.dev, s.dma, s.len, dir);
-    }
-    k.emit({ kind: 'dma-sync', t: k.now, site, device: m.dev.nodeName, api, dma: m.segs[0].dma, size, dir: dirName(dir), forCpu });
+    ops.syncSg(m.dev, m.elems.slice(0, n), ops.name === 'direct' ? m.segs.slice(0, n) : m.segs, dir, forCpu);
+    const synced = m.elems.slice(0, n).reduce((s, e) => s + e.len, 0);
+    k.emit({ kind: 'dma-sync', t: k.now, site, device: m.dev.nodeName, api, dma: m.segs[0].dma, size: synced, dir: dirName(dir), forCpu });
   }
 
   allocCoherent(dev: Device, size: number, gfp: number, api: string, site: CallSite | undefined): CoherentBuffer | null {
