@@ -5,6 +5,7 @@ import { boot, device } from '../helpers/kernel';
 import { DMA_FROM_DEVICE, DMA_TO_DEVICE } from '../../emulator/kernel/dma/dir';
 import { GFP_KERNEL } from '../../emulator/kernel/gfp';
 import { bindKernel } from '../../emulator/api/current';
+import * as linux from '../../emulator/api/linux/index';
 
 const NO_IOMMU = path.join(__dirname, '..', '..', 'bench', 'platforms', 'x86-64-noiommu.dts');
 
@@ -55,5 +56,32 @@ describe('checker: device accesses', () => {
     assert.deepStrictEqual(k.findings.map((f) => f.id), []);
     assert.strictEqual(k.debug!.driverUnbound(dev, undefined), 1, 'the third mapping leaked');
     assert.deepStrictEqual(k.findings.map((f) => f.id), ['leak-at-remove']);
+  });
+
+  it('IOVAs: below 4 GiB first for the PCI functions behind VT-d, the top of the mask for platform devices behind an SMMU', () => {
+    for (const [platform, high] of [['x86-64-vtd', false], ['arm64-smmu-noncoherent', true]] as const) {
+      const k = boot(platform);
+      const dev = device(k, 'dad');
+      assert.strictEqual(linux.dma_set_mask_and_coherent(dev, linux.DMA_BIT_MASK(64)), 0);
+      const buf = k.kmalloc.kmalloc(4096, GFP_KERNEL)!;
+      const dma = k.dma.mapPage(dev, buf.phys, 4096, DMA_FROM_DEVICE, 0, 'single', 'test', undefined);
+      assert.strictEqual(dma >= 2 ** 32, high, `${platform}: ${dma.toString(16)}`);
+      bindKernel(undefined);
+    }
+  });
+
+  it('a DMA mask wider than the device drives: the fault names the mapping the device cut to its address width', () => {
+    const k = boot('arm64-smmu-noncoherent');
+    const dev = device(k, 'dad'); // dmalab,dma-bits = <32>
+    linux.dma_set_mask_and_coherent(dev, linux.DMA_BIT_MASK(64));
+    const buf = k.kmalloc.kmalloc(4096, GFP_KERNEL)!;
+    const dma = k.dma.mapPage(dev, buf.phys, 4096, DMA_FROM_DEVICE, 0, 'single', 'test', undefined);
+    k.dma.mappingError(dev, dma);
+    // what a 32-bit device emits for that address
+    assert.strictEqual(k.bus.deviceWrite(dev.dma.port, dma % 2 ** 32, new Uint8Array(64), 0, 64, undefined), 0);
+    const f = k.findings.find((x) => x.id === 'iommu-fault');
+    assert.ok(f, k.findings.map((x) => x.id).join());
+    assert.match(f.message, new RegExp(`the device drives 32 address bits, so the mapping at 0x0*${dma.toString(16)} reached it as 0x0*${(dma % 2 ** 32).toString(16)}: the driver's 64-bit DMA mask is wider than the device can address \\(DMA_BIT_MASK\\(32\\)\\)`));
+    assert.match(f.related[0].message, /mapped here .* under the 64-bit mask/);
   });
 });

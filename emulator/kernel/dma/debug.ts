@@ -469,12 +469,13 @@ export class DmaDebug {
   deviceAccess(a: DeviceAccess, done: number, dev: Device, tag: TransferTag | undefined): void {
     if (done < a.len && !a.port.iommu && a.port.lastError) {
       // no IOMMU to fault: the bus could not deliver the access at all
+      const cut = this.truncatedMapping(dev, a.bus + done);
       this.rep.finding(
         'device-access-out-of-mapping',
         dev,
-        `device ${a.write ? 'wrote' : 'read'} at ${addr(a.bus + done)}, which no DMA mapping of ${dev.name} covers: ${a.port.lastError} (the device sees a bus error)`,
+        `device ${a.write ? 'wrote' : 'read'} at ${addr(a.bus + done)}, which no DMA mapping of ${dev.name} covers: ${a.port.lastError} (the device sees a bus error)${cut ? `; ${cut.cause}` : ''}`,
         tag?.site,
-        [],
+        cut ? [cut.related] : [],
       );
     }
     if (done <= 0) return;
@@ -525,9 +526,13 @@ export class DmaDebug {
       related.push({ message: 'mapped here (DMA_FROM_DEVICE)', site: e.site });
     } else {
       const gone = this.recentlyUnmapped(dev, f.iova, 1);
+      const cut = gone ? undefined : this.truncatedMapping(dev, f.iova);
       if (gone) {
         cause = `the IOVA was unmapped before the device used it`;
         related.push(...unmappedRelated(gone));
+      } else if (cut) {
+        cause = cut.cause;
+        related.push(cut.related);
       } else cause = `no mapping of this device covers the IOVA`;
     }
     this.rep.finding('iommu-fault', dev, `${f.line} (${cause})`, tag?.site, related);
@@ -593,15 +598,39 @@ export class DmaDebug {
         unmappedRelated(gone),
       );
     } else {
-      const near = this.nearest(dev, pos);
+      const cut = this.truncatedMapping(dev, pos);
+      const near = cut ? undefined : this.nearest(dev, pos);
       this.rep.finding(
         'device-access-out-of-mapping',
         dev,
-        `device ${what} ${bytes(len)} at ${addr(pos)}, which no DMA mapping of ${dev.name} covers`,
+        `device ${what} ${bytes(len)} at ${addr(pos)}, which no DMA mapping of ${dev.name} covers${cut ? `: ${cut.cause}` : ''}`,
         tag?.site,
-        near ? [{ message: `nearest mapping: ${addr(near.dma)}, ${near.size} bytes, ${dirName(near.dir)}`, site: near.site }] : [],
+        cut ? [cut.related] : near ? [{ message: `nearest mapping: ${addr(near.dma)}, ${near.size} bytes, ${dirName(near.dir)}`, site: near.site }] : [],
       );
     }
+  }
+
+  /**
+   * A live mapping of `dev` above what the device can address that, cut to its address width
+   * (`dmalab,dma-bits`), lands on `pos`: the driver set a DMA mask wider than the device drives.
+   */
+  private truncatedMapping(dev: Device, pos: number): { cause: string; related: Related } | undefined {
+    const bits = dev.desc.knob('dmalab,dma-bits', 32);
+    if (bits >= 53) return undefined;
+    const span = 2 ** bits;
+    for (const e of this.byDev.get(dev)?.all() ?? []) {
+      for (const b of e.bus) {
+        if (b.dma + b.len <= span) continue;
+        const cut = b.dma % span;
+        if (pos < cut || pos >= cut + b.len) continue;
+        const maskBits = dev.dma.mask.toString(2).length;
+        return {
+          cause: `the device drives ${bits} address bits, so the mapping at ${addr(b.dma)} reached it as ${addr(cut)}: the driver's ${maskBits}-bit DMA mask is wider than the device can address (DMA_BIT_MASK(${bits}))`,
+          related: { message: `mapped here (${addr(e.dma)}, ${e.size} bytes, ${dirName(e.dir)}) under the ${maskBits}-bit mask`, site: e.site },
+        };
+      }
+    }
+    return undefined;
   }
 
   private nearest(dev: Device, pos: number): DmaEntry | undefined {

@@ -1,6 +1,6 @@
 /**
  * An IOMMU DMA domain as the kernel manages it: an IOVA allocator (top-down, size-aligned, tried
- * below 4 GiB first like dma-iommu), and io-pgtable code that writes real page-table entries into
+ * below 4 GiB first for PCI devices like dma-iommu), and io-pgtable code that writes real page-table entries into
  * RAM for the IOMMU to walk. After every unmap the IOTLB is invalidated for the range.
  */
 import { ExtentAllocator } from '../../lib/extents';
@@ -60,7 +60,9 @@ export class IommuDomain {
       return iova;
     }
     let iova = -1;
-    if (ceiling > FOUR_GIB) iova = this.iovas.alloc(bytes, align, 'high', FOUR_GIB);
+    // dma-iommu tries a 32-bit (SAC) address first only for PCI devices: the functions behind VT-d
+    // here; the platform devices behind an SMMU get the top of what their mask allows
+    if (ceiling > FOUR_GIB && this.iommu.kind === 'vtd') iova = this.iovas.alloc(bytes, align, 'high', FOUR_GIB);
     if (iova < 0) iova = this.iovas.alloc(bytes, align, 'high', ceiling);
     if (iova >= 0) this.allocs.set(iova, bytes);
     return iova;
