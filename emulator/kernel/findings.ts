@@ -37,6 +37,7 @@ export const FINDING_SEVERITY = {
   'iommu-fault': 'error',
   'dmaengine-not-issued': 'error',
   'dmaengine-desc-reuse': 'error',
+  'dmaengine-wrong-device': 'error',
   'ddi-bind-inuse': 'error',
   'ddi-sync-out-of-window': 'error',
   'ddi-free-bound-handle': 'error',

@@ -410,8 +410,10 @@ describe('dmaengine client API', () => {
     runUntil(k, () => status >= 0);
     assert.strictEqual(status, L.DMA_TRANS_READ_FAILED);
     assert.strictEqual(L.dmaengine_tx_status(chan, cookie).status, L.DMA_ERROR);
-    assert.deepStrictEqual(ids(k), ['iommu-fault']);
-    assert.match(k.findings[0].message, /sid 0x102/);
+    // said at the prep (the buffer belongs to another device), then by the IOMMU when the engine uses it
+    assert.deepStrictEqual(ids(k), ['dmaengine-wrong-device', 'iommu-fault']);
+    assert.match(k.findings[0].message, /dmaengine_prep_dma_memcpy\(\): source 0x[0-9a-f]+ \(4096 bytes\) was mapped for 10300000\.serial, not for the device of dma0chan\d+ \(10200000\.dma-controller\)/);
+    assert.match(k.findings[1].message, /sid 0x102/);
     L.dma_unmap_single(uart, wrong, 4096, L.DMA_TO_DEVICE);
     L.dma_unmap_single(uart, bigDma, 1 << 20, L.DMA_TO_DEVICE);
     b.unmap();
@@ -431,7 +433,7 @@ describe('dmaengine client API', () => {
     L.dma_async_issue_pending(chan);
     runUntil(k, () => status >= 0);
     assert.strictEqual(L.dmaengine_tx_status(chan, cookie).status, L.DMA_COMPLETE, 'the bus delivered it');
-    assert.deepStrictEqual(ids(k), ['device-access-out-of-mapping']);
+    assert.deepStrictEqual(ids(k), ['dmaengine-wrong-device', 'device-access-out-of-mapping']);
     L.dma_unmap_single(device(k, 'serial'), other, 4096, L.DMA_TO_DEVICE);
     b.unmap();
     bindKernel(undefined);

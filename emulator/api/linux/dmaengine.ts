@@ -227,7 +227,6 @@ export function dmaengine_prep_slave_sg(chan: DmaChan, sgl: Scatterlist[] | SgTa
   if (!Number.isInteger(sg_len) || sg_len <= 0 || sg_len > list.length) throw new KernelOops(`${fn}(): sg_len ${String(sg_len)} out of range (the list has ${list.length} entries)`);
   const segs = list.slice(0, sg_len).map((s, i) => {
     if (!s.mapping || s.dma_address < 0) throw new KernelOops(`${fn}(): entry ${i} is not DMA-mapped: dma_map_sg() the list for dmaengine_get_dma_device(chan) first`);
-    if (s.mapping.dev !== c.device.dev) K().log(s.mapping.dev, 'warn', `${fn}(): the scatterlist was mapped for ${s.mapping.dev.name}, but ${c.dbgName} belongs to ${c.device.dev.name}: map it for dmaengine_get_dma_device(chan)`);
     return { addr: s.dma_address, len: s.dma_length };
   });
   return K().dmaengine.prepSlaveSg(c, segs, slaveDirArg(dir, fn), flagsArg(flags, fn), site(dmaengine_prep_slave_sg));

@@ -633,10 +633,12 @@ export class DmaDebug {
     return undefined;
   }
 
+  /** The driver's mapping nearest to `pos` (the kernel's own, such as a provider's descriptor pool, carry no site and are left out). */
   private nearest(dev: Device, pos: number): DmaEntry | undefined {
     let best: DmaEntry | undefined;
     let dist = Infinity;
     for (const e of this.byDev.get(dev)?.all() ?? []) {
+      if (!e.site) continue;
       for (const b of e.bus) {
         const d = pos < b.dma ? b.dma - pos : pos - (b.dma + b.len - 1);
         if (d < dist) {

@@ -3,13 +3,18 @@
  * until dma_async_issue_pending), found when the channel is released, when the driver is removed,
  * or when the run waits for something that can now never happen; and a descriptor submitted again
  * while it is still queued, after the provider freed it, or (when reusable) without having been
- * acknowledged. Reported through the kernel's findings with the script lines involved.
+ * acknowledged; and a buffer handed to the engine that was mapped for another device (the engine
+ * reaches memory through its own IOMMU domain or bus window, so such an address names other
+ * memory). Reported through the kernel's findings with the script lines involved.
  */
 import type { CallSite } from '../call-site';
 import type { Related } from '../findings';
 import type { Kernel } from '../kernel';
 import { DMA_CTRL_ACK, DMA_CTRL_REUSE } from './constants';
 import type { DmaAsyncTxDescriptor } from './descriptor';
+import type { DmaChan } from './channel';
+import type { Device } from '../device';
+import { addr } from '../../lib/hex';
 import { EBUSY, EINVAL } from '../errno';
 
 /** Why a descriptor stopped being the provider's: what freed it. */
@@ -102,5 +107,41 @@ export class DmaengineChecks {
       );
     }
     return 0;
+  }
+
+  /**
+   * The memory-side ranges given to a dmaengine_prep_* call: those the checker knows a mapping of
+   * another device for, and none the driver made for the engine's device, were mapped for the wrong
+   * device (the client's instead of dmaengine_get_dma_device(chan)). Entries the script made carry
+   * the site of their call; the provider's own (its descriptor rings) do not, and a client address
+   * that lands in them does not count as mapped for the engine.
+   */
+  mappedFor(chan: DmaChan, fn: string, ranges: readonly { what: string; dma: number; len: number }[], site: CallSite | undefined): void {
+    const debug = this.k.debug;
+    if (!debug) return;
+    const engine = chan.device.dev;
+    const wrong: string[] = [];
+    const related: Related[] = [];
+    let owner: Device | undefined;
+    for (const r of ranges) {
+      if (r.len <= 0 || debug.findContaining(engine, r.dma, 1)?.site) continue;
+      for (const other of this.k.devices) {
+        if (other === engine) continue;
+        const e = debug.findContaining(other, r.dma, 1);
+        if (!e) continue;
+        owner ??= other;
+        wrong.push(`${r.what} ${addr(r.dma)} (${r.len} bytes) was mapped for ${other.name}`);
+        related.push({ message: `${r.what} mapped here for ${other.name} (${e.type}, ${e.size} bytes)`, site: e.site });
+        break;
+      }
+    }
+    if (!owner) return;
+    this.k.report(
+      'dmaengine-wrong-device',
+      owner,
+      `${fn}(): ${wrong.join(', ')}, not for the device of ${chan.dbgName} (${engine.name}): the engine reaches memory through its own addresses (its IOMMU domain or bus window), where these may name other memory; map buffers for dmaengine_get_dma_device(chan)`,
+      site ?? this.k.here(),
+      related,
+    );
   }
 }

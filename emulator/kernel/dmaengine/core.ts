@@ -190,6 +190,7 @@ export class DmaEngine {
       this.k.log(chan.device.dev, 'debug', `${chan.dbgName}: no memcpy on this channel`);
       return null;
     }
+    this.checks.mappedFor(chan, 'dmaengine_prep_dma_memcpy', [{ what: 'source', dma: src, len }, { what: 'destination', dma: dst, len }], site);
     return this.prepared(ops.prepMemcpy(chan, dst, src, len, flags), site);
   }
 
@@ -204,6 +205,8 @@ export class DmaEngine {
       this.k.log(chan.device.dev, 'err', `${chan.dbgName}: ${transferDirName(dir)} is not supported`);
       return null;
     }
+    const fn = segs.length > 1 ? 'dmaengine_prep_slave_sg' : 'dmaengine_prep_slave_single';
+    this.checks.mappedFor(chan, fn, segs.map((s, i) => ({ what: segs.length > 1 ? `segment ${i}` : 'buffer', dma: s.addr, len: s.len })), site);
     return this.prepared(ops.prepSlaveSg(chan, segs, dir, flags), site);
   }
 
@@ -218,6 +221,7 @@ export class DmaEngine {
       this.k.log(chan.device.dev, 'err', `${chan.dbgName}: ${transferDirName(dir)} is not supported`);
       return null;
     }
+    this.checks.mappedFor(chan, 'dmaengine_prep_dma_cyclic', [{ what: 'buffer', dma: buf, len: bufLen }], site);
     return this.prepared(ops.prepCyclic(chan, buf, bufLen, periodLen, dir, flags), site);
   }
 
