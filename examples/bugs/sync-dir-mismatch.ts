@@ -1,6 +1,8 @@
 // A DMA_TO_DEVICE TX buffer is handed back with dma_sync_single_for_device(..., DMA_FROM_DEVICE): dma-debug
-// "syncs DMA memory with different direction"; 32-bit Arm invalidates, swiotlb skips the copy: old data is sent.
+// "syncs DMA memory with different direction"; 32-bit Arm invalidates, swiotlb skips the copy: old data is
+// sent, and on arm32-swiotlb the device is seen reading a bounce slot older than the buffer.
 // platforms: x86-64-vtd, arm64-smmu-noncoherent, arm32-swiotlb
+// also: dirty-cache-not-flushed
 import {
   platform_driver, PlatformDevice, Device, IoMem, Ptr, UserPtr, Completion,
   dma_set_mask_and_coherent, DMA_BIT_MASK, dma_map_single, dma_unmap_single, dma_mapping_error,

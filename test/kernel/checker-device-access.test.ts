@@ -2,7 +2,7 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import { boot, device } from '../helpers/kernel';
-import { DMA_FROM_DEVICE, DMA_TO_DEVICE } from '../../emulator/kernel/dma/dir';
+import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE } from '../../emulator/kernel/dma/dir';
 import { GFP_KERNEL } from '../../emulator/kernel/gfp';
 import { bindKernel } from '../../emulator/api/current';
 import * as linux from '../../emulator/api/linux/index';
@@ -83,5 +83,57 @@ describe('checker: device accesses', () => {
     assert.ok(f, k.findings.map((x) => x.id).join());
     assert.match(f.message, new RegExp(`the device drives 32 address bits, so the mapping at 0x0*${dma.toString(16)} reached it as 0x0*${(dma % 2 ** 32).toString(16)}: the driver's 64-bit DMA mask is wider than the device can address \\(DMA_BIT_MASK\\(32\\)\\)`));
     assert.match(f.related[0].message, /mapped here .* under the 64-bit mask/);
+  });
+
+  describe('bounced buffers (swiotlb): bytes a sync did not copy', () => {
+    function bounced(dir: number) {
+      const k = boot('arm32-swiotlb');
+      const dev = device(k, 'dad');
+      const buf = linux.kmalloc(4096, linux.GFP_KERNEL)!;
+      const dma = linux.dma_map_single(dev, buf, 4096, dir);
+      linux.dma_mapping_error(dev, dma);
+      assert.notStrictEqual(k.debug!.entries(dev)[0].bounce, undefined, 'the buffer is bounced');
+      return { k, dev, buf, dma, ids: () => k.findings.map((f) => f.id) };
+    }
+
+    it('TO_DEVICE: the device reads bytes the CPU wrote after a sync that covered fewer of them', () => {
+      const { k, dev, buf, dma, ids } = bounced(DMA_TO_DEVICE);
+      linux.dma_sync_single_for_cpu(dev, dma, 4096, DMA_TO_DEVICE);
+      buf.writeBytes(0, new Uint8Array(4096).fill(7));
+      linux.dma_sync_single_for_device(dev, dma, 256, DMA_TO_DEVICE); // only the first 256 reach the slot
+      k.bus.deviceRead(dev.dma.port, Number(dma), new Uint8Array(256), 0, 256, undefined);
+      assert.deepStrictEqual(ids(), [], 'the synced part is fresh');
+      const got = new Uint8Array(4096);
+      k.bus.deviceRead(dev.dma.port, Number(dma), got, 0, 4096, undefined);
+      assert.deepStrictEqual(ids(), ['dirty-cache-not-flushed']);
+      assert.match(k.findings[0].message, /device read 4096 bytes at offset 0 of a bounced buffer .* 3840 bytes of which the CPU had written since they were last copied there/);
+      assert.deepStrictEqual([got[255], got[256]], [7, 0x5a], 'and past the sync it got the old bytes (the poison copied at map time)');
+      linux.dma_sync_single_for_device(dev, dma, 4096, DMA_TO_DEVICE);
+      k.bus.deviceRead(dev.dma.port, Number(dma) + 256, new Uint8Array(64), 0, 64, undefined);
+      assert.strictEqual(k.findings.length, 1, 'a full sync refreshes the slot');
+    });
+
+    it('FROM_DEVICE: the CPU reads bytes the device wrote that a partial sync did not copy back', () => {
+      const { k, dev, buf, dma, ids } = bounced(DMA_FROM_DEVICE);
+      k.bus.deviceWrite(dev.dma.port, Number(dma), new Uint8Array(4096).fill(9), 0, 4096, undefined);
+      linux.dma_sync_single_for_cpu(dev, dma, 256, DMA_FROM_DEVICE);
+      assert.strictEqual(buf.read8(255), 9);
+      assert.deepStrictEqual(ids(), []);
+      assert.strictEqual(buf.read8(1000), 0x5a, 'still the poison kmalloc left: the old bytes');
+      assert.deepStrictEqual(ids(), ['cpu-read-stale']);
+      assert.match(k.findings[0].message, /CPU read 1 byte at offset 1000 of a bounced buffer .* that the device wrote in its swiotlb slot and no dma_sync_\*_for_cpu or unmap copied back/);
+    });
+
+    it('BIDIRECTIONAL, used as Linux means it: full syncs both ways, no finding', () => {
+      const { k, dev, buf, dma, ids } = bounced(DMA_BIDIRECTIONAL);
+      k.bus.deviceWrite(dev.dma.port, Number(dma), new Uint8Array(4096).fill(3), 0, 4096, undefined);
+      linux.dma_sync_single_for_cpu(dev, dma, 4096, DMA_BIDIRECTIONAL);
+      assert.strictEqual(buf.read8(4000), 3);
+      buf.write8(10, 4);
+      linux.dma_sync_single_for_device(dev, dma, 4096, DMA_BIDIRECTIONAL);
+      k.bus.deviceRead(dev.dma.port, Number(dma), new Uint8Array(4096), 0, 4096, undefined);
+      linux.dma_unmap_single(dev, dma, 4096, DMA_BIDIRECTIONAL);
+      assert.deepStrictEqual(ids(), []);
+    });
   });
 });

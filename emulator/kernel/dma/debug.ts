@@ -51,6 +51,14 @@ export interface DmaEntry {
   t: number;
   /** Bounce slot when swiotlb stands between buffer and device. */
   bounce?: number;
+  /**
+   * Bounced single mappings the device reads: bytes of the buffer the CPU wrote after they were
+   * last copied to the slot (1 = the slot is older). Cleared by what copies them (the map, a sync
+   * for the device).
+   */
+  cpuNewer?: Uint8Array;
+  /** Bounced single mappings the device writes: bytes of the slot not yet copied back to the buffer. */
+  deviceNewer?: Uint8Array;
   lastDeviceWrite?: { t: number; site?: CallSite };
   /** Virtual time of the unmap, once unmapped. */
   unmappedAt?: number;
@@ -75,6 +83,11 @@ export interface DebugReporter {
 const UNMAP_HISTORY = 256;
 /** Entries above this size are kept out of the per-page index. */
 const BIG_ENTRY = 64 * 1024;
+
+function anyMarked(mask: Uint8Array, from: number, to: number): boolean {
+  for (let i = Math.max(0, from); i < Math.min(to, mask.length); i++) if (mask[i]) return true;
+  return false;
+}
 
 /** The device-side range of `e` holding bus address `dma`. */
 function segmentAt(e: DmaEntry, dma: number): BusRange | undefined {
@@ -248,6 +261,10 @@ export class DmaDebug {
     m.add(entry);
     // the new entry may cover addresses a remembered one does: device accesses go to the newest
     this.lastHit = this.prevHit = undefined;
+    if (entry.bounce !== undefined && entry.cpu.length === 1 && entry.bus.length === 1) {
+      if (entry.dir !== DMA_FROM_DEVICE) entry.cpuNewer = new Uint8Array(entry.size);
+      if (entry.dir !== DMA_TO_DEVICE) entry.deviceNewer = new Uint8Array(entry.size);
+    }
     if (entry.type !== 'coherent' && entry.type !== 'resource') {
       this.checkOverlappingCachelines(entry);
       if (cpuBytes(entry) > BIG_ENTRY) this.big.add(entry);
@@ -359,6 +376,10 @@ export class DmaDebug {
       this.rep.finding('sg-count-mismatch', dev, `device driver syncs DMA sg list with different entry count [map count=${entry.sgCallEnts}] [sync count=${ref.sgCallEnts}]`, at(), rel());
     }
     entry.owner = toCpu ? 'cpu' : 'device';
+    // swiotlb copies what the sync's direction says, over the synced bytes only
+    const off = ref.dma - entry.dma;
+    if (toCpu && ref.dir !== DMA_TO_DEVICE) entry.deviceNewer?.fill(0, Math.max(0, off), off + ref.size);
+    if (!toCpu && ref.dir !== DMA_FROM_DEVICE) entry.cpuNewer?.fill(0, Math.max(0, off), off + ref.size);
     return entry;
   }
 
@@ -373,10 +394,42 @@ export class DmaDebug {
       const last = Math.floor((phys + len - 1) / PAGE_SIZE);
       for (let pfn = Math.floor(phys / PAGE_SIZE); pfn <= last; pfn++) {
         const list = this.byPfn.get(pfn);
-        if (list) for (const e of list) if (e.owner === 'device' && this.ownedAccess(e, phys, len, write)) return;
+        if (list) {
+          for (const e of list) {
+            if (e.bounce !== undefined && (e.cpuNewer || e.deviceNewer) && this.bouncedAccess(e, phys, len, write)) return;
+            if (e.owner === 'device' && this.ownedAccess(e, phys, len, write)) return;
+          }
+        }
       }
     }
     if (this.big.size) for (const e of this.big) if (e.owner === 'device' && this.ownedAccess(e, phys, len, write)) return;
+  }
+
+  /**
+   * A CPU access to a bounced buffer: a store makes those bytes newer than the slot; a load of bytes
+   * the device wrote to the slot and no sync copied back returns the old bytes (a finding, true).
+   */
+  private bouncedAccess(e: DmaEntry, phys: number, len: number, write: boolean): boolean {
+    const c = e.cpu[0];
+    const s = Math.max(phys, c.phys);
+    const t = Math.min(phys + len, c.phys + c.len);
+    if (t <= s) return false;
+    if (write) {
+      e.cpuNewer?.fill(1, s - c.phys, t - c.phys);
+      return false;
+    }
+    if (e.owner !== 'cpu' || !e.deviceNewer || !anyMarked(e.deviceNewer, s - c.phys, t - c.phys)) return false;
+    const rel: Related[] = [{ message: `mapped here (${dirName(e.dir)}, ${e.size} bytes, bounced through swiotlb)`, site: e.site }];
+    if (e.lastDeviceWrite) rel.push({ message: 'the device wrote the bounce slot (transfer started here)', site: e.lastDeviceWrite.site });
+    this.rep.finding(
+      'cpu-read-stale',
+      e.dev,
+      `CPU read ${bytes(t - s)} at offset ${s - c.phys} of a bounced buffer [device address=${addr(e.dma)}] [size=${e.size} bytes] that the device wrote in its swiotlb slot and no dma_sync_*_for_cpu or unmap copied back (a sync covered fewer bytes, or none): the read returned the old bytes`,
+      this.here(),
+      rel,
+    );
+    this.accessFlagged = true;
+    return true;
   }
 
   /** A CPU access near entry `e`, which the device owns: a finding if it touches the buffer (true) or a line it shares. */
@@ -493,6 +546,7 @@ export class DmaDebug {
       }
       const b = segmentAt(e, pos)!;
       const n = Math.min(end, b.dma + b.len) - pos;
+      if (e.cpuNewer || e.deviceNewer) this.bouncedDeviceAccess(e, a.write, pos - e.dma, n, dev, tag);
       if (a.write) {
         const w = e.lastDeviceWrite;
         if (w) {
@@ -511,6 +565,24 @@ export class DmaDebug {
       }
       pos += n;
     }
+  }
+
+  /** A device access to a bounced mapping's slot, `n` bytes at offset `off`. */
+  private bouncedDeviceAccess(e: DmaEntry, write: boolean, off: number, n: number, dev: Device, tag: TransferTag | undefined): void {
+    if (write) {
+      e.deviceNewer?.fill(1, off, off + n);
+      return;
+    }
+    if (!e.cpuNewer || !anyMarked(e.cpuNewer, off, off + n)) return;
+    let stale = 0;
+    for (let i = off; i < off + n; i++) stale += e.cpuNewer[i];
+    this.rep.finding(
+      'dirty-cache-not-flushed',
+      dev,
+      `device read ${bytes(n)} at offset ${off} of a bounced buffer [device address=${addr(e.dma)}] [size=${e.size} bytes] from its swiotlb slot, ${bytes(stale)} of which the CPU had written since they were last copied there (no dma_sync_*_for_device after the write, or one that covered fewer bytes): the device got the old bytes`,
+      tag?.site,
+      [{ message: `mapped here (${dirName(e.dir)}, ${e.size} bytes, bounced through swiotlb)`, site: e.site }],
+    );
   }
 
   /** Explain an IOMMU fault in terms of the driver's mappings. */
