@@ -51,6 +51,15 @@ describe('DDI: findings', () => {
     assert.match(r.k.findings[2].message, /is not bound/);
   });
 
+  it('findings about a DDI binding speak the DDI: its sync, its unbind, its direction names', () => {
+    const { r, m } = bound('arm64-smmu-noncoherent');
+    m.kaddr!.read32(0); // the device owns it: no ddi_dma_sync(FORKERNEL) yet
+    assert.deepStrictEqual(ids(r.k), ['cpu-read-device-owned']);
+    const f = r.k.findings[0];
+    assert.match(f.message, /of a DDI_DMA_READ buffer the device owns .* without ddi_dma_sync\(DDI_DMA_SYNC_FORKERNEL\) or ddi_dma_unbind_handle/);
+    assert.doesNotMatch(f.message + f.related.map((x) => x.message).join(), /dma_sync_\*|dma_unmap|DMA_FROM_DEVICE/);
+  });
+
   it('ddi-free-bound-handle: the handle goes, its mappings stay and leak at remove', () => {
     const { r, h } = bound('arm64-smmu-noncoherent');
     ddi.ddi_dma_free_handle(h);

@@ -121,7 +121,7 @@ describe('checker: device accesses', () => {
       assert.deepStrictEqual(ids(), []);
       assert.strictEqual(buf.read8(1000), 0x5a, 'still the poison kmalloc left: the old bytes');
       assert.deepStrictEqual(ids(), ['cpu-read-stale']);
-      assert.match(k.findings[0].message, /CPU read 1 byte at offset 1000 of a bounced buffer .* that the device wrote in its swiotlb slot and no dma_sync_\*_for_cpu or unmap copied back/);
+      assert.match(k.findings[0].message, /CPU read 1 byte at offset 1000 of a bounced buffer .* that the device wrote in its swiotlb slot and no dma_sync_\*_for_cpu or dma_unmap_\* copied back/);
     });
 
     it('BIDIRECTIONAL, used as Linux means it: full syncs both ways, no finding', () => {

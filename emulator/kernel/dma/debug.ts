@@ -48,6 +48,8 @@ export interface DmaEntry {
   mapErr: 'not-checked' | 'checked' | 'none';
   owner: 'cpu' | 'device';
   site?: CallSite;
+  /** The call that made it (dma_map_single, ddi_dma_addr_bind_handle...): findings speak its API. */
+  api: string;
   t: number;
   /** Bounce slot when swiotlb stands between buffer and device. */
   bounce?: number;
@@ -87,6 +89,30 @@ const BIG_ENTRY = 64 * 1024;
 function anyMarked(mask: Uint8Array, from: number, to: number): boolean {
   for (let i = Math.max(0, from); i < Math.min(to, mask.length); i++) if (mask[i]) return true;
   return false;
+}
+
+/** How a finding names the calls and directions of the API a mapping came from. */
+interface Vocabulary {
+  forCpu: string;
+  forDevice: string;
+  release: string;
+  map: string;
+  dir(d: number): string;
+}
+
+const LINUX_WORDS: Vocabulary = { forCpu: 'dma_sync_*_for_cpu', forDevice: 'dma_sync_*_for_device', release: 'dma_unmap_*', map: 'dma_map_*', dir: dirName };
+
+const DDI_WORDS: Vocabulary = {
+  forCpu: 'ddi_dma_sync(DDI_DMA_SYNC_FORKERNEL)',
+  forDevice: 'ddi_dma_sync(DDI_DMA_SYNC_FORDEV)',
+  release: 'ddi_dma_unbind_handle',
+  map: 'ddi_dma_*_bind_handle',
+  dir: (d) => (d === DMA_FROM_DEVICE ? 'DDI_DMA_READ' : d === DMA_TO_DEVICE ? 'DDI_DMA_WRITE' : d === DMA_BIDIRECTIONAL ? 'DDI_DMA_RDWR' : dirName(d)),
+};
+
+/** The vocabulary of the mapping's API (Linux unless a DDI call made it). */
+function words(e: DmaEntry | undefined): Vocabulary {
+  return e?.api.startsWith('ddi_') ? DDI_WORDS : LINUX_WORDS;
 }
 
 /** The device-side range of `e` holding bus address `dma`. */
@@ -419,12 +445,13 @@ export class DmaDebug {
       return false;
     }
     if (e.owner !== 'cpu' || !e.deviceNewer || !anyMarked(e.deviceNewer, s - c.phys, t - c.phys)) return false;
-    const rel: Related[] = [{ message: `mapped here (${dirName(e.dir)}, ${e.size} bytes, bounced through swiotlb)`, site: e.site }];
+    const w = words(e);
+    const rel: Related[] = [{ message: `mapped here (${w.dir(e.dir)}, ${e.size} bytes, bounced through swiotlb)`, site: e.site }];
     if (e.lastDeviceWrite) rel.push({ message: 'the device wrote the bounce slot (transfer started here)', site: e.lastDeviceWrite.site });
     this.rep.finding(
       'cpu-read-stale',
       e.dev,
-      `CPU read ${bytes(t - s)} at offset ${s - c.phys} of a bounced buffer [device address=${addr(e.dma)}] [size=${e.size} bytes] that the device wrote in its swiotlb slot and no dma_sync_*_for_cpu or unmap copied back (a sync covered fewer bytes, or none): the read returned the old bytes`,
+      `CPU read ${bytes(t - s)} at offset ${s - c.phys} of a bounced buffer [device address=${addr(e.dma)}] [size=${e.size} bytes] that the device wrote in its swiotlb slot and no ${w.forCpu} or ${w.release} copied back (a sync covered fewer bytes, or none): the read returned the old bytes`,
       this.here(),
       rel,
     );
@@ -447,13 +474,14 @@ export class DmaDebug {
     }
     if (!write && e.dir === DMA_TO_DEVICE) return false; // reading a buffer the device only reads is harmless
     const site = this.here();
-    const rel: Related[] = [{ message: `mapped here (${dirName(e.dir)}, ${e.size} bytes); the device owns it until dma_sync_*_for_cpu or dma_unmap_*`, site: e.site }];
+    const w = words(e);
+    const rel: Related[] = [{ message: `mapped here (${w.dir(e.dir)}, ${e.size} bytes); the device owns it until ${w.forCpu} or ${w.release}`, site: e.site }];
     if (e.lastDeviceWrite) rel.push({ message: `the device wrote it (transfer started here)`, site: e.lastDeviceWrite.site });
     const off = Math.max(phys, r.phys) - r.phys;
     if (write) {
-      this.rep.finding('cpu-write-device-owned', e.dev, `CPU writes ${bytes(len)} at offset ${off} of a ${dirName(e.dir)} buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes]: the device may never see the write, or the write may land over data the device is writing`, site, rel);
+      this.rep.finding('cpu-write-device-owned', e.dev, `CPU writes ${bytes(len)} at offset ${off} of a ${w.dir(e.dir)} buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes]: the device may never see the write, or the write may land over data the device is writing`, site, rel);
     } else {
-      this.rep.finding('cpu-read-device-owned', e.dev, `CPU reads ${bytes(len)} at offset ${off} of a ${dirName(e.dir)} buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes] without dma_sync_*_for_cpu or dma_unmap_*: the bytes may be stale`, site, rel);
+      this.rep.finding('cpu-read-device-owned', e.dev, `CPU reads ${bytes(len)} at offset ${off} of a ${w.dir(e.dir)} buffer the device owns [device address=${addr(e.dma)}] [size=${e.size} bytes] without ${w.forCpu} or ${w.release}: the bytes may be stale`, site, rel);
     }
     this.accessFlagged = true;
     return true;
@@ -506,11 +534,12 @@ export class DmaDebug {
     if (!tag || !tag.device) return;
     const entry = this.entryForPhys(tag.device, lineAddr);
     const rel: Related[] = [{ message: `the device wrote RAM here at ${(tag.t / 1000).toFixed(3)} us (${tag.label})`, site: tag.site }];
-    if (entry) rel.push({ message: `buffer mapped here (${dirName(entry.dir)})`, site: entry.site });
+    const w = words(entry);
+    if (entry) rel.push({ message: `buffer mapped here (${w.dir(entry.dir)})`, site: entry.site });
     this.rep.finding(
       'cpu-read-stale',
       tag.device,
-      `CPU read stale data at phys ${addr(lineAddr)}: the cache line was filled before the device wrote RAM and was never invalidated (missing dma_sync_*_for_cpu, or DMA_ATTR_SKIP_CPU_SYNC without a sync); the read returned the old bytes`,
+      `CPU read stale data at phys ${addr(lineAddr)}: the cache line was filled before the device wrote RAM and was never invalidated (missing ${w.forCpu}${w === LINUX_WORDS ? ', or DMA_ATTR_SKIP_CPU_SYNC without a sync' : ''}); the read returned the old bytes`,
       this.here(),
       rel,
     );
@@ -579,9 +608,9 @@ export class DmaDebug {
     this.rep.finding(
       'dirty-cache-not-flushed',
       dev,
-      `device read ${bytes(n)} at offset ${off} of a bounced buffer [device address=${addr(e.dma)}] [size=${e.size} bytes] from its swiotlb slot, ${bytes(stale)} of which the CPU had written since they were last copied there (no dma_sync_*_for_device after the write, or one that covered fewer bytes): the device got the old bytes`,
+      `device read ${bytes(n)} at offset ${off} of a bounced buffer [device address=${addr(e.dma)}] [size=${e.size} bytes] from its swiotlb slot, ${bytes(stale)} of which the CPU had written since they were last copied there (no ${words(e).forDevice} after the write, or one that covered fewer bytes): the device got the old bytes`,
       tag?.site,
-      [{ message: `mapped here (${dirName(e.dir)}, ${e.size} bytes, bounced through swiotlb)`, site: e.site }],
+      [{ message: `mapped here (${words(e).dir(e.dir)}, ${e.size} bytes, bounced through swiotlb)`, site: e.site }],
     );
   }
 
@@ -837,9 +866,9 @@ export function dirtyReadFinding(debug: DmaDebug, rep: DebugReporter, lineAddr: 
   rep.finding(
     'dirty-cache-not-flushed',
     tag.device,
-    `device read RAM at phys ${addr(lineAddr)} while the CPU cache held newer, dirty data for that line: the device got the old bytes (the CPU wrote the buffer after dma_map_*/dma_sync_*_for_device, or mapped it with DMA_ATTR_SKIP_CPU_SYNC)`,
+    `device read RAM at phys ${addr(lineAddr)} while the CPU cache held newer, dirty data for that line: the device got the old bytes (the CPU wrote the buffer after ${words(entry).map}/${words(entry).forDevice}${words(entry) === LINUX_WORDS ? ', or mapped it with DMA_ATTR_SKIP_CPU_SYNC' : ''})`,
     tag.site,
-    entry ? [{ message: `buffer mapped here (${dirName(entry.dir)})`, site: entry.site }] : [],
+    entry ? [{ message: `buffer mapped here (${words(entry).dir(entry.dir)})`, site: entry.site }] : [],
   );
 }
 

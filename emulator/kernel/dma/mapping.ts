@@ -54,7 +54,7 @@ export class DmaCore {
     if (dma === DMA_MAPPING_ERROR) return dma;
     const bounce = ops.bounceSlot(dev, dma);
     const id = this.mapIds++;
-    k.debug?.add({ dev, type, dma, size, dir, cpu: [{ phys, len: size }], bus: [{ dma, len: size }], kva: -1, sgCallEnts: 0, sgMappedEnts: 0, mapErr: 'not-checked', site, bounce });
+    k.debug?.add({ dev, type, dma, size, dir, cpu: [{ phys, len: size }], bus: [{ dma, len: size }], kva: -1, sgCallEnts: 0, sgMappedEnts: 0, mapErr: 'not-checked', site, bounce, api });
     k.emit({ kind: 'dma-map', t: k.now, site, device: dev.nodeName, api, dma, phys, size, dir: dirName(dir), bounced: bounce !== undefined, id });
     return dma;
   }
@@ -87,7 +87,7 @@ export class DmaCore {
     if (!segs) return null;
     const size = elems.reduce((s, e) => s + e.len, 0);
     const id = this.mapIds++;
-    k.debug?.add({ dev, type: 'scatter-gather', dma: segs[0].dma, size, dir, cpu: elems.map((e) => ({ ...e })), bus: segs.map((s) => ({ ...s })), kva: -1, sgCallEnts: nents, sgMappedEnts: segs.length, mapErr: 'none', site });
+    k.debug?.add({ dev, type: 'scatter-gather', dma: segs[0].dma, size, dir, cpu: elems.map((e) => ({ ...e })), bus: segs.map((s) => ({ ...s })), kva: -1, sgCallEnts: nents, sgMappedEnts: segs.length, mapErr: 'none', site, api });
     k.emit({ kind: 'dma-map', t: k.now, site, device: dev.nodeName, api, dma: segs[0].dma, phys: elems[0].phys, size, dir: dirName(dir), bounced: segs.some((s) => this.ops(dev).bounceSlot(dev, s.dma) !== undefined), id });
     return { dev, elems, segs, dir, nents };
   }
@@ -134,7 +134,7 @@ export class DmaCore {
     }
     this.coherent.set(`${dev.name}:${buf.dma}`, buf);
     const id = this.mapIds++;
-    k.debug?.add({ dev, type: 'coherent', dma: buf.dma, size, dir: 0, cpu: [{ phys: buf.phys, len: size }], bus: [{ dma: buf.dma, len: size }], kva: buf.kva, sgCallEnts: 0, sgMappedEnts: 0, mapErr: 'none', site });
+    k.debug?.add({ dev, type: 'coherent', dma: buf.dma, size, dir: 0, cpu: [{ phys: buf.phys, len: size }], bus: [{ dma: buf.dma, len: size }], kva: buf.kva, sgCallEnts: 0, sgMappedEnts: 0, mapErr: 'none', site, api });
     k.emit({ kind: 'dma-alloc', t: k.now, site, device: dev.nodeName, api, dma: buf.dma, phys: buf.phys, size, free: false, id });
     return buf;
   }
@@ -161,7 +161,7 @@ export class DmaCore {
     const dma = this.ops(dev).mapResource(dev, phys, size, dir);
     if (dma === DMA_MAPPING_ERROR) return dma;
     const id = this.mapIds++;
-    k.debug?.add({ dev, type: 'resource', dma, size, dir, cpu: [{ phys, len: size }], bus: [{ dma, len: size }], kva: -1, sgCallEnts: 0, sgMappedEnts: 0, mapErr: 'not-checked', site });
+    k.debug?.add({ dev, type: 'resource', dma, size, dir, cpu: [{ phys, len: size }], bus: [{ dma, len: size }], kva: -1, sgCallEnts: 0, sgMappedEnts: 0, mapErr: 'not-checked', site, api });
     k.emit({ kind: 'dma-map', t: k.now, site, device: dev.nodeName, api, dma, phys, size, dir: dirName(dir), bounced: false, id });
     return dma;
   }
