@@ -116,7 +116,8 @@ export class DataCache {
     }
   }
 
-  cpuWrite(phys: number, src: Uint8Array, srcOff: number, len: number): void {
+  /** CPU stores of `src` bytes, or of `value` when there is no `src` (memset): lines are allocated and written in place. */
+  cpuWrite(phys: number, src: Uint8Array | undefined, srcOff: number, len: number, value = 0): void {
     const ls = this.lineSize;
     while (len > 0) {
       const idx = Math.floor(phys / ls);
@@ -124,25 +125,11 @@ export class DataCache {
       const n = Math.min(len, ls - off);
       // a full-line write need not fetch the line from RAM
       const line = this.touch(idx, n !== ls);
-      copyBytes(line.data, off, src, srcOff, n);
+      if (src) copyBytes(line.data, off, src, srcOff, n);
+      else line.data.fill(value, off, off + n);
       line.dirty = true;
       phys += n;
       srcOff += n;
-      len -= n;
-    }
-  }
-
-  /** memset through the cache: lines are allocated (fetched unless wholly overwritten) and filled in place. */
-  cpuFill(phys: number, value: number, len: number): void {
-    const ls = this.lineSize;
-    while (len > 0) {
-      const idx = Math.floor(phys / ls);
-      const off = phys - idx * ls;
-      const n = Math.min(len, ls - off);
-      const line = this.touch(idx, n !== ls);
-      line.data.fill(value, off, off + n);
-      line.dirty = true;
-      phys += n;
       len -= n;
     }
   }

@@ -66,31 +66,16 @@ export class Cpu {
   }
 
   write(kva: number, src: Uint8Array, srcOff: number, len: number): void {
-    while (len > 0) {
-      const n = Math.min(len, PAGE_SIZE - (kva % PAGE_SIZE));
-      const t = this.translate(kva, true);
-      const phys = t.phys;
-      const cached = t.cached;
-      const weak = t.weak;
-      this.listener?.(phys, n, true, kva);
-      this.watch?.(phys, n, true, kva);
-      if (cached) {
-        this.cache.cpuWrite(phys, src, srcOff, n);
-        if (this.observers?.active) this.observers.stored(phys, n, true);
-      } else if (this.buffers && weak) this.buffers.post(phys, src, srcOff, n);
-      else {
-        this.ram.write(phys, src, srcOff, n);
-        if (this.observers?.active) this.observers.stored(phys, n, false);
-      }
-      kva += n;
-      srcOff += n;
-      len -= n;
-    }
+    this.store(kva, len, src, srcOff, 0);
   }
 
   /** memset: each page's bytes set to `value` (one access per page, like write; cached lines filled in place). */
   fill(kva: number, value: number, len: number): void {
-    value &= 0xff;
+    this.store(kva, len, undefined, 0, value & 0xff);
+  }
+
+  /** Stores of `src` bytes, or of `value` when there is no `src` (memset), page by page. */
+  private store(kva: number, len: number, src: Uint8Array | undefined, srcOff: number, value: number): void {
     while (len > 0) {
       const n = Math.min(len, PAGE_SIZE - (kva % PAGE_SIZE));
       const t = this.translate(kva, true);
@@ -100,14 +85,16 @@ export class Cpu {
       this.listener?.(phys, n, true, kva);
       this.watch?.(phys, n, true, kva);
       if (cached) {
-        this.cache.cpuFill(phys, value, n);
+        this.cache.cpuWrite(phys, src, srcOff, n, value);
         if (this.observers?.active) this.observers.stored(phys, n, true);
-      } else if (this.buffers && weak) this.buffers.post(phys, this.fillChunk(value), 0, n);
+      } else if (this.buffers && weak) this.buffers.post(phys, src ?? this.fillChunk(value), src ? srcOff : 0, n);
       else {
-        this.ram.fill(phys, value, n);
+        if (src) this.ram.write(phys, src, srcOff, n);
+        else this.ram.fill(phys, value, n);
         if (this.observers?.active) this.observers.stored(phys, n, false);
       }
       kva += n;
+      srcOff += n;
       len -= n;
     }
   }

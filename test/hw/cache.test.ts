@@ -105,7 +105,7 @@ describe('CPU data cache', () => {
   it('memset fills lines in place: a partly covered line keeps its other bytes from RAM', () => {
     const { ram, cache } = setup();
     ram.write(0x7000, bytes(192, 0x11));
-    cache.cpuFill(0x7000 + 32, 0xa5, 96); // half of line 0x7000, all of 0x7040, none of 0x7080
+    cache.cpuWrite(0x7000 + 32, undefined, 0, 96, 0xa5); // memset: half of line 0x7000, all of 0x7040, none of 0x7080
     const r = new Uint8Array(192);
     cache.cpuRead(0x7000, r, 0, 192);
     assert.deepStrictEqual([r[31], r[32], r[127], r[128]], [0x11, 0xa5, 0xa5, 0x11]);
