@@ -3,8 +3,10 @@
  * unmap and sync, unchecked map errors, maps from the stack, overlapping cache lines, leaks at
  * driver removal), in its wording, plus what only an emulator can see: the CPU touching a buffer
  * the device owns, stale reads, dirty lines a device never saw, device accesses outside any
- * mapping or after unmap, writes into device-read-only mappings, and cache lines a DMA buffer
- * shares with other data.
+ * mapping or after unmap, writes into device-read-only mappings, cache lines a DMA buffer
+ * shares with other data, bytes of a bounced buffer a sync did not copy, and a device cutting an
+ * address to its width. What it keeps is in debug-entries.ts; how it words things per API, in
+ * debug-words.ts.
  */
 import type { DeviceAccess } from '../../hw/bus';
 import type { IommuFault } from '../../hw/iommu';
@@ -15,65 +17,10 @@ import type { FindingId, Related } from '../findings';
 import type { Kmalloc } from '../slab';
 import { PAGE_SIZE } from '../page-alloc';
 import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE, dirName } from './dir';
+import { bestMatch, DeviceEntries, segmentAt, UnmapRing, type DmaEntry, type EntryType, type PhysRange, type TransferTag, type Unmapped } from './debug-entries';
+import { LINUX_WORDS, words } from './debug-words';
 
-export type EntryType = 'single' | 'page' | 'scatter-gather' | 'coherent' | 'resource';
-
-export interface PhysRange {
-  phys: number;
-  len: number;
-}
-
-export interface BusRange {
-  dma: number;
-  len: number;
-}
-
-/** One live mapping as the checker tracks it. */
-export interface DmaEntry {
-  id: number;
-  dev: Device;
-  type: EntryType;
-  /** First DMA address (what unmap is keyed on). */
-  dma: number;
-  size: number;
-  dir: number;
-  /** CPU-side memory (the driver's buffer, not the bounce slot). */
-  cpu: PhysRange[];
-  /** Device-side ranges (segments for a scatterlist). */
-  bus: BusRange[];
-  /** CPU virtual address for coherent buffers (checked on free). */
-  kva: number;
-  sgCallEnts: number;
-  sgMappedEnts: number;
-  mapErr: 'not-checked' | 'checked' | 'none';
-  owner: 'cpu' | 'device';
-  site?: CallSite;
-  /** The call that made it (dma_map_single, ddi_dma_addr_bind_handle...): findings speak its API. */
-  api: string;
-  t: number;
-  /** Bounce slot when swiotlb stands between buffer and device. */
-  bounce?: number;
-  /**
-   * Bounced single mappings the device reads: bytes of the buffer the CPU wrote after they were
-   * last copied to the slot (1 = the slot is older). Cleared by what copies them (the map, a sync
-   * for the device).
-   */
-  cpuNewer?: Uint8Array;
-  /** Bounced single mappings the device writes: bytes of the slot not yet copied back to the buffer. */
-  deviceNewer?: Uint8Array;
-  lastDeviceWrite?: { t: number; site?: CallSite };
-  /** Virtual time of the unmap, once unmapped. */
-  unmappedAt?: number;
-}
-
-/** What the device model passes with each access: which transfer it belongs to. */
-export interface TransferTag {
-  device: Device;
-  id: number;
-  label: string;
-  site?: CallSite;
-  t: number;
-}
+export type { BusRange, DmaEntry, EntryType, PhysRange, TransferTag } from './debug-entries';
 
 export interface DebugReporter {
   finding(id: FindingId, dev: Device, message: string, site: CallSite | undefined, related: Related[]): void;
@@ -82,7 +29,6 @@ export interface DebugReporter {
   here(): CallSite;
 }
 
-const UNMAP_HISTORY = 256;
 /** Entries above this size are kept out of the per-page index. */
 const BIG_ENTRY = 64 * 1024;
 
@@ -91,136 +37,10 @@ function anyMarked(mask: Uint8Array, from: number, to: number): boolean {
   return false;
 }
 
-/** How a finding names the calls and directions of the API a mapping came from. */
-interface Vocabulary {
-  forCpu: string;
-  forDevice: string;
-  release: string;
-  map: string;
-  dir(d: number): string;
-}
-
-const LINUX_WORDS: Vocabulary = { forCpu: 'dma_sync_*_for_cpu', forDevice: 'dma_sync_*_for_device', release: 'dma_unmap_*', map: 'dma_map_*', dir: dirName };
-
-const DDI_WORDS: Vocabulary = {
-  forCpu: 'ddi_dma_sync(DDI_DMA_SYNC_FORKERNEL)',
-  forDevice: 'ddi_dma_sync(DDI_DMA_SYNC_FORDEV)',
-  release: 'ddi_dma_unbind_handle',
-  map: 'ddi_dma_*_bind_handle',
-  dir: (d) => (d === DMA_FROM_DEVICE ? 'DDI_DMA_READ' : d === DMA_TO_DEVICE ? 'DDI_DMA_WRITE' : d === DMA_BIDIRECTIONAL ? 'DDI_DMA_RDWR' : dirName(d)),
-};
-
-/** The vocabulary of the mapping's API (Linux unless a DDI call made it). */
-function words(e: DmaEntry | undefined): Vocabulary {
-  return e?.api.startsWith('ddi_') ? DDI_WORDS : LINUX_WORDS;
-}
-
-/** The device-side range of `e` holding bus address `dma`. */
-function segmentAt(e: DmaEntry, dma: number): BusRange | undefined {
-  for (const b of e.bus) if (dma >= b.dma && dma < b.dma + b.len) return b;
-  return undefined;
-}
-
 function cpuBytes(e: DmaEntry): number {
   let n = 0;
   for (const r of e.cpu) n += r.len;
   return n;
-}
-
-interface Unmapped {
-  dma: number;
-  len: number;
-  /** Where it was unmapped, when that was captured (a finding at the unmap captures it). */
-  site?: CallSite;
-  /** The mapping it was. */
-  entry: DmaEntry;
-}
-
-/**
- * One device's live entries by first DMA address. Several can share an address, as in dma-debug's
- * hash buckets: dma-direct gives a buffer the same address each time it is mapped, and mapping a
- * buffer twice (to send it twice) is legal. Oldest first at each address.
- */
-class DeviceEntries {
-  private byDma = new Map<number, DmaEntry[]>();
-
-  add(e: DmaEntry): void {
-    const l = this.byDma.get(e.dma);
-    if (l) l.push(e);
-    else this.byDma.set(e.dma, [e]);
-  }
-
-  remove(e: DmaEntry): void {
-    const l = this.byDma.get(e.dma);
-    const i = l ? l.indexOf(e) : -1;
-    if (i < 0) return;
-    l!.splice(i, 1);
-    if (l!.length === 0) this.byDma.delete(e.dma);
-  }
-
-  /** The entries mapped at exactly `dma`, oldest first. */
-  at(dma: number): readonly DmaEntry[] | undefined {
-    return this.byDma.get(dma);
-  }
-
-  /** The lists of entries per address (for scans that must not allocate). */
-  lists(): IterableIterator<readonly DmaEntry[]> {
-    return this.byDma.values();
-  }
-
-  all(): DmaEntry[] {
-    const out: DmaEntry[] = [];
-    for (const l of this.byDma.values()) out.push(...l);
-    return out;
-  }
-
-  get empty(): boolean {
-    return this.byDma.size === 0;
-  }
-}
-
-/**
- * Of several entries at one address, the one a call names (dma-debug's scoring: size, type,
- * direction and scatterlist count each count one; ties go to the oldest).
- */
-function bestMatch(list: readonly DmaEntry[], ref: { size: number; dir: number; type?: EntryType; sgCallEnts?: number }): DmaEntry {
-  if (list.length === 1) return list[0];
-  let best = list[0];
-  let bestScore = -1;
-  for (const e of list) {
-    const score = (e.size === ref.size ? 1 : 0) + (e.dir === ref.dir ? 1 : 0) + (ref.type === undefined || e.type === ref.type ? 1 : 0) + (!ref.sgCallEnts || e.sgCallEnts === ref.sgCallEnts ? 1 : 0);
-    if (score > bestScore) {
-      best = e;
-      bestScore = score;
-    }
-  }
-  return best;
-}
-
-/** Fixed-size ring of recent unmaps, newest first on lookup. */
-class UnmapRing {
-  private items: (Unmapped | undefined)[] = new Array(UNMAP_HISTORY);
-  private next = 0;
-
-  push(dma: number, len: number, site: CallSite | undefined, entry: DmaEntry): void {
-    const slot = this.items[this.next];
-    if (slot) {
-      slot.dma = dma;
-      slot.len = len;
-      slot.site = site;
-      slot.entry = entry;
-    } else this.items[this.next] = { dma, len, site, entry };
-    this.next = (this.next + 1) % UNMAP_HISTORY;
-  }
-
-  find(dma: number, len: number): Unmapped | undefined {
-    for (let k = 1; k <= UNMAP_HISTORY; k++) {
-      const u = this.items[(this.next - k + UNMAP_HISTORY) % UNMAP_HISTORY];
-      if (!u) return undefined;
-      if (dma < u.dma + u.len && u.dma < dma + len) return u;
-    }
-    return undefined;
-  }
 }
 
 export class DmaDebug {
