@@ -21,7 +21,10 @@ const INTEROP = new Set(['__esModule', 'default']);
 export function apiImportProblems(b: Bundle, modules: Record<string, object>): ImportProblem[] {
   const problems: ImportProblem[] = [];
   const known = Object.keys(modules).sort();
+  // the bindings' uses are looked for in code only: a string that mentions import_linux.foo is not a use
+  const code = codeOnly(b.code);
   for (const m of b.code.matchAll(BINDING)) {
+    if (!code.startsWith('var ', m.index)) continue; // inside a string or a comment
     const [, binding, spec] = m;
     const at = (index: number): SourceLocation | undefined => {
       const before = b.code.slice(0, index);
@@ -34,7 +37,7 @@ export function apiImportProblems(b: Bundle, modules: Record<string, object>): I
       continue;
     }
     const seen = new Set<string>();
-    for (const u of b.code.matchAll(new RegExp(`(?<![\\w$.])${binding.replace(/\$/g, '\\$')}\\.([A-Za-z_$][\\w$]*)`, 'g'))) {
+    for (const u of code.matchAll(new RegExp(`(?<![\\w$.])${binding.replace(/\$/g, '\\$')}\\.([A-Za-z_$][\\w$]*)`, 'g'))) {
       const name = u[1];
       if (seen.has(name) || name in mod || INTEROP.has(name)) continue;
       seen.add(name);
@@ -43,6 +46,76 @@ export function apiImportProblems(b: Bundle, modules: Record<string, object>): I
     }
   }
   return problems;
+}
+
+/**
+ * `js` with the insides of string literals, the static parts of template literals and comments
+ * blanked (same length, so positions hold); the `${...}` parts of templates stay code. Regular
+ * expression literals are left as they are (esbuild's output of a driver script rarely has one
+ * that mentions an import binding).
+ */
+export function codeOnly(js: string): string {
+  const out = js.split('');
+  /** For each open template literal, the brace depth its current `${` started at. */
+  const templates: number[] = [];
+  let depth = 0;
+  const blank = (from: number, to: number): void => {
+    for (let k = from; k < to; k++) if (out[k] !== '\n') out[k] = ' ';
+  };
+  let i = 0;
+  /** Scan a template literal's static text from i (just after ` or }), up to its end or a `${`. */
+  const templateText = (): void => {
+    const start = i;
+    while (i < js.length) {
+      const c = js[i];
+      if (c === '\\') i += 2;
+      else if (c === '`') {
+        blank(start, i);
+        i++;
+        return;
+      } else if (c === '$' && js[i + 1] === '{') {
+        blank(start, i);
+        templates.push(depth);
+        depth++;
+        i += 2;
+        return;
+      } else i++;
+    }
+    blank(start, i);
+  };
+  while (i < js.length) {
+    const c = js[i];
+    if (c === '/' && js[i + 1] === '/') {
+      const end = js.indexOf('\n', i);
+      const stop = end < 0 ? js.length : end;
+      blank(i, stop);
+      i = stop;
+    } else if (c === '/' && js[i + 1] === '*') {
+      const end = js.indexOf('*/', i + 2);
+      const stop = end < 0 ? js.length : end + 2;
+      blank(i, stop);
+      i = stop;
+    } else if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < js.length && js[j] !== c && js[j] !== '\n') j += js[j] === '\\' ? 2 : 1;
+      blank(i + 1, j);
+      i = j + 1;
+    } else if (c === '`') {
+      i++;
+      templateText();
+    } else if (c === '{') {
+      depth++;
+      i++;
+    } else if (c === '}') {
+      depth--;
+      i++;
+      if (templates.length && templates[templates.length - 1] === depth) {
+        templates.pop();
+        templateText();
+      }
+    } else i++;
+  }
+  return out.join('');
 }
 
 /** The export nearest to a misspelt name (edit distance at most a third of its length), if any. */

@@ -124,6 +124,19 @@ describe('checker: device accesses', () => {
       assert.match(k.findings[0].message, /CPU read 1 byte at offset 1000 of a bounced buffer .* that the device wrote in its swiotlb slot and no dma_sync_\*_for_cpu or dma_unmap_\* copied back/);
     });
 
+    it('a bounced buffer above 64 KiB (kept out of the per-page index) is tracked the same way', () => {
+      const k = boot('arm32-swiotlb');
+      const dev = device(k, 'dad');
+      const buf = linux.kmalloc(128 << 10, linux.GFP_KERNEL)!;
+      const dma = linux.dma_map_single(dev, buf, 128 << 10, DMA_FROM_DEVICE);
+      linux.dma_mapping_error(dev, dma);
+      assert.notStrictEqual(k.debug!.entries(dev)[0].bounce, undefined, 'the buffer is bounced');
+      k.bus.deviceWrite(dev.dma.port, Number(dma), new Uint8Array(128 << 10).fill(9), 0, 128 << 10, undefined);
+      linux.dma_sync_single_for_cpu(dev, dma, 4096, DMA_FROM_DEVICE);
+      buf.read8(100000);
+      assert.deepStrictEqual(k.findings.map((f) => f.id), ['cpu-read-stale']);
+    });
+
     it('BIDIRECTIONAL, used as Linux means it: full syncs both ways, no finding', () => {
       const { k, dev, buf, dma, ids } = bounced(DMA_BIDIRECTIONAL);
       k.bus.deviceWrite(dev.dma.port, Number(dma), new Uint8Array(4096).fill(3), 0, 4096, undefined);
@@ -135,5 +148,18 @@ describe('checker: device accesses', () => {
       linux.dma_unmap_single(dev, dma, 4096, DMA_BIDIRECTIONAL);
       assert.deepStrictEqual(ids(), []);
     });
+  });
+
+  it('two mappings at one address: the map-error check marks the mapping just made, a device write goes to the one that allows it', () => {
+    const k = boot(NO_IOMMU);
+    const dev = device(k, 'dad');
+    const buf = k.kmalloc.kmalloc(4096, GFP_KERNEL)!;
+    const a = k.dma.mapPage(dev, buf.phys, 4096, DMA_BIDIRECTIONAL, 0, 'single', 'test', undefined);
+    const b = k.dma.mapPage(dev, buf.phys, 4096, DMA_TO_DEVICE, 0, 'single', 'test', undefined);
+    k.dma.mappingError(dev, b); // only the second is checked
+    const [ea, eb] = k.debug!.entries(dev).sort((x, y) => x.id - y.id);
+    assert.deepStrictEqual([ea.mapErr, eb.mapErr], ['not-checked', 'checked']);
+    k.bus.deviceWrite(dev.dma.port, a, new Uint8Array(16), 0, 16, undefined);
+    assert.deepStrictEqual(k.findings.map((f) => f.id), [], 'the BIDIRECTIONAL mapping allows the write');
   });
 });

@@ -53,6 +53,12 @@ describe('runner: bad input', () => {
     assert.deepStrictEqual([r.error!.location?.line, r.error!.location?.column], [12, 12]);
   });
 
+  it('names that only appear in strings and comments are not imports', async () => {
+    const r = await runScript({ script: fx('imports-in-strings.ts'), platform: 'x86-64-vtd' });
+    assert.strictEqual(r.error, undefined, r.error?.message);
+    assert.strictEqual(r.exitCode, 0);
+  });
+
   it('a script that throws: the stack maps to the .ts lines', async () => {
     const r = await runScript({ script: fx('throws.ts'), platform: 'x86-64-vtd' });
     assert.strictEqual(r.exitCode, 2);

@@ -139,10 +139,12 @@ export class DmaDebug {
   }
 
   mappingErrorChecked(dev: Device, dma: number): void {
-    // the oldest unchecked entry at the address, as debug_dma_mapping_error() does
-    for (const e of this.byDev.get(dev)?.at(dma) ?? []) {
-      if (e.mapErr === 'not-checked') {
-        e.mapErr = 'checked';
+    // the newest unchecked entry at the address: the check follows the map it tests (dma-debug takes
+    // the oldest, which blames the wrong line when a buffer is mapped twice at one address)
+    const list = this.byDev.get(dev)?.at(dma) ?? [];
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i].mapErr === 'not-checked') {
+        list[i].mapErr = 'checked';
         return;
       }
     }
@@ -248,7 +250,12 @@ export class DmaDebug {
         }
       }
     }
-    if (this.big.size) for (const e of this.big) if (e.owner === 'device' && this.ownedAccess(e, phys, len, write)) return;
+    if (this.big.size) {
+      for (const e of this.big) {
+        if (e.bounce !== undefined && (e.cpuNewer || e.deviceNewer) && this.bouncedAccess(e, phys, len, write)) return;
+        if (e.owner === 'device' && this.ownedAccess(e, phys, len, write)) return;
+      }
+    }
   }
 
   /**
@@ -384,7 +391,9 @@ export class DmaDebug {
     let pos = a.bus;
     const end = a.bus + done;
     while (pos < end) {
-      const e = this.hit(dev, pos);
+      let e = this.hit(dev, pos);
+      // a write the newest mapping there forbids may be allowed by another one at the same address
+      if (e && a.write && e.dir === DMA_TO_DEVICE) e = this.byDev.get(dev)?.at(e.dma)?.find((x) => x.dir !== DMA_TO_DEVICE && segmentAt(x, pos)) ?? e;
       if (!e) {
         // how far until a mapping starts again?
         let next = end;
@@ -536,7 +545,8 @@ export class DmaDebug {
    * (`dmalab,dma-bits`), lands on `pos`: the driver set a DMA mask wider than the device drives.
    */
   private truncatedMapping(dev: Device, pos: number): { cause: string; related: Related } | undefined {
-    const bits = dev.desc.knob('dmalab,dma-bits', 32);
+    // only a width the node states: models differ in what they assume without one
+    const bits = dev.desc.knob('dmalab,dma-bits', 64);
     if (bits >= 53) return undefined;
     const span = 2 ** bits;
     for (const e of this.byDev.get(dev)?.all() ?? []) {
