@@ -43,8 +43,8 @@ export class Iommu {
   private walkCache = new Map<number, number>();
   /**
    * The IOTLB entry the last translation used (requester, page, entry): a device streaming through
-   * one page skips the lookups. Always a copy of a present IOTLB entry: forgotten whenever an entry
-   * may leave the IOTLB or a context changes.
+   * one page skips the lookups. Always a copy of a present IOTLB entry: forgotten on invalidation
+   * and context changes (an eviction only happens on a miss, which replaces it).
    */
   private lastStream = -1;
   private lastVpn = -1;
@@ -111,10 +111,7 @@ export class Iommu {
       if (e === undefined) {
         e = this.walk(ctx, iova);
         if (e < 0) return this.fault(streamId, iova, write, 'translation', -e);
-        if (this.iotlb.size >= IOTLB_ENTRIES) {
-          this.iotlb.delete(this.iotlb.keys().next().value!);
-          this.lastStream = -1;
-        }
+        if (this.iotlb.size >= IOTLB_ENTRIES) this.iotlb.delete(this.iotlb.keys().next().value!);
         this.iotlb.set(key, e);
       } else this.stats.iotlbHits++;
       this.lastStream = streamId;

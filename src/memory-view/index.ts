@@ -8,7 +8,7 @@
  */
 import * as vscode from 'vscode';
 import type { DebugEvents } from '../debug-events';
-import { isMemoryReference, normaliseReference, parseAddressInput, parseOpenArgument, type OpenTarget } from './args';
+import { isMemoryReference, parseAddressInput, parseOpenArgument, type OpenTarget } from './args';
 import { MemoryView } from './panel';
 import type { MappingRow, MemoryMapDevice } from '../../emulator/inspect/snapshots';
 
@@ -57,39 +57,55 @@ export function registerMemoryView(context: vscode.ExtensionContext, events: Deb
         ignoreFocusOut: true,
         validateInput: (v) => (!v.trim() || isMemoryReference(v) ? undefined : 'Use 0x… (a CPU virtual address), phys:0x… or iova:<device>:0x…'),
       });
-      const ref = text ? normaliseReference(text) : undefined;
-      if (!ref) return undefined;
-      target = { memoryReference: ref, device: /^iova:([^:]+):/.exec(ref)?.[1] };
+      // what was typed is a memory reference string: the same parse as a string argument
+      const typed = text?.trim() ? parseOpenArgument(text) : undefined;
+      if (!typed || !('target' in typed)) return undefined;
+      target = typed.target;
     } else target = parsed.target;
     return open(s, target);
+  };
+
+  /**
+   * An address and optional length: the one given, or one typed into an input box (`box` says what
+   * to ask, worked out only when asking). A refused address is said, and gives undefined.
+   */
+  const addressFrom = async (
+    given: string | undefined,
+    prefix: 'phys:' | 'iova:',
+    box: () => Promise<{ title: string; prompt: string; placeHolder: string; value?: string }>,
+  ): Promise<{ address: string; length?: number } | undefined> => {
+    const text =
+      given ??
+      (await vscode.window.showInputBox({
+        ...(await box()),
+        ignoreFocusOut: true,
+        validateInput: (v) => {
+          const r = parseAddressInput(v, prefix);
+          return 'error' in r ? r.error : undefined;
+        },
+      }));
+    if (text === undefined) return undefined;
+    const r = parseAddressInput(text, prefix);
+    if ('error' in r) {
+      void vscode.window.showErrorMessage(`DMA Lab: ${r.error}`);
+      return undefined;
+    }
+    return r;
   };
 
   const openPhysicalMemory = async (arg?: unknown): Promise<MemoryView | undefined> => {
     const s = needSession();
     if (!s) return undefined;
-    let text = typeof arg === 'string' || typeof arg === 'number' ? String(arg) : undefined;
-    if (text === undefined) {
-      const first = (await mappings(s))[0];
-      const suggestion = first?.cpuPhys[0]?.split('+')[0];
-      text = await vscode.window.showInputBox({
+    const r = await addressFrom(typeof arg === 'string' || typeof arg === 'number' ? String(arg) : undefined, 'phys:', async () => {
+      const suggestion = (await mappings(s))[0]?.cpuPhys[0]?.split('+')[0];
+      return {
         title: 'DMA Lab: Open Physical Memory',
         prompt: `A physical address (RAM as the bus sees it), optionally followed by a length in bytes${suggestion ? `. The newest live mapping's buffer is at ${suggestion}` : ''}`,
         placeHolder: '0x80000000 or 0x80000000 4096',
         value: suggestion,
-        ignoreFocusOut: true,
-        validateInput: (v) => {
-          const r = parseAddressInput(v, 'phys:');
-          return 'error' in r ? r.error : undefined;
-        },
-      });
-      if (text === undefined) return undefined;
-    }
-    const r = parseAddressInput(text, 'phys:');
-    if ('error' in r) {
-      void vscode.window.showErrorMessage(`DMA Lab: ${r.error}`);
-      return undefined;
-    }
-    return open(s, { memoryReference: `phys:${r.address}`, length: r.length });
+      };
+    });
+    return r && open(s, { memoryReference: `phys:${r.address}`, length: r.length });
   };
 
   const openDeviceView = async (arg?: unknown, iovaArg?: unknown): Promise<MemoryView | undefined> => {
@@ -136,27 +152,16 @@ export function registerMemoryView(context: vscode.ExtensionContext, events: Deb
       chosen = pick.device;
     }
     const dev = chosen;
-    if (iovaText === undefined) {
+    const r = await addressFrom(iovaText, 'iova:', async () => {
       const own = (await mappings(s)).filter((m) => m.device === dev.name);
-      iovaText = await vscode.window.showInputBox({
+      return {
         title: `DMA Lab: Open Device View: ${dev.name}`,
         prompt: `An address as ${dev.name} issues it (${dev.translation === 'direct' ? 'a bus address' : `translated by ${dev.translation}`}), optionally followed by a length${own.length ? `. Live mappings: ${own.slice(0, 4).map((m) => `${m.dma} (${m.size} bytes, ${m.dir.replace(/^DMA_/, '')})`).join(', ')}` : ''}`,
         placeHolder: '0xfffff000 or 0xfffff000 4096',
         value: own[0]?.dma,
-        ignoreFocusOut: true,
-        validateInput: (v) => {
-          const r = parseAddressInput(v, 'iova:');
-          return 'error' in r ? r.error : undefined;
-        },
-      });
-      if (iovaText === undefined) return undefined;
-    }
-    const r = parseAddressInput(iovaText, 'iova:');
-    if ('error' in r) {
-      void vscode.window.showErrorMessage(`DMA Lab: ${r.error}`);
-      return undefined;
-    }
-    return open(s, { memoryReference: `iova:${dev.name}:${r.address}`, device: dev.name, length: r.length });
+      };
+    });
+    return r && open(s, { memoryReference: `iova:${dev.name}:${r.address}`, device: dev.name, length: r.length });
   };
 
   const forSession = (s: vscode.DebugSession, fn: (v: MemoryView) => void) => {

@@ -65,6 +65,14 @@ export interface TransferTag {
   t: number;
 }
 
+/**
+ * Whether the driver made the entry: its API calls carry their script site; the kernel's own (a
+ * dmaengine provider's descriptor ring or pool) do not.
+ */
+export function byDriver(e: DmaEntry): boolean {
+  return e.site !== undefined;
+}
+
 /** The device-side range of `e` holding bus address `dma`. */
 export function segmentAt(e: DmaEntry, dma: number): BusRange | undefined {
   for (const b of e.bus) if (dma >= b.dma && dma < b.dma + b.len) return b;

@@ -17,7 +17,7 @@ import type { FindingId, Related } from '../findings';
 import type { Kmalloc } from '../slab';
 import { PAGE_SIZE } from '../page-alloc';
 import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE, dirName } from './dir';
-import { bestMatch, DeviceEntries, segmentAt, UnmapRing, type DmaEntry, type EntryType, type PhysRange, type TransferTag, type Unmapped } from './debug-entries';
+import { bestMatch, byDriver, DeviceEntries, segmentAt, UnmapRing, type DmaEntry, type EntryType, type PhysRange, type TransferTag, type Unmapped } from './debug-entries';
 import { LINUX_WORDS, words } from './debug-words';
 
 export type { BusRange, DmaEntry, EntryType, PhysRange, TransferTag } from './debug-entries';
@@ -242,20 +242,16 @@ export class DmaDebug {
       const last = Math.floor((phys + len - 1) / PAGE_SIZE);
       for (let pfn = Math.floor(phys / PAGE_SIZE); pfn <= last; pfn++) {
         const list = this.byPfn.get(pfn);
-        if (list) {
-          for (const e of list) {
-            if (e.bounce !== undefined && (e.cpuNewer || e.deviceNewer) && this.bouncedAccess(e, phys, len, write)) return;
-            if (e.owner === 'device' && this.ownedAccess(e, phys, len, write)) return;
-          }
-        }
+        if (list) for (const e of list) if (this.entryAccess(e, phys, len, write)) return;
       }
     }
-    if (this.big.size) {
-      for (const e of this.big) {
-        if (e.bounce !== undefined && (e.cpuNewer || e.deviceNewer) && this.bouncedAccess(e, phys, len, write)) return;
-        if (e.owner === 'device' && this.ownedAccess(e, phys, len, write)) return;
-      }
-    }
+    if (this.big.size) for (const e of this.big) if (this.entryAccess(e, phys, len, write)) return;
+  }
+
+  /** A CPU access near entry `e`: bounce bookkeeping, then ownership. True when it made a finding. */
+  private entryAccess(e: DmaEntry, phys: number, len: number, write: boolean): boolean {
+    if ((e.cpuNewer || e.deviceNewer) && this.bouncedAccess(e, phys, len, write)) return true;
+    return e.owner === 'device' && this.ownedAccess(e, phys, len, write);
   }
 
   /**
@@ -564,12 +560,12 @@ export class DmaDebug {
     return undefined;
   }
 
-  /** The driver's mapping nearest to `pos` (the kernel's own, such as a provider's descriptor pool, carry no site and are left out). */
+  /** The driver's mapping nearest to `pos` (the kernel's own, such as a provider's descriptor pool, are left out). */
   private nearest(dev: Device, pos: number): DmaEntry | undefined {
     let best: DmaEntry | undefined;
     let dist = Infinity;
     for (const e of this.byDev.get(dev)?.all() ?? []) {
-      if (!e.site) continue;
+      if (!byDriver(e)) continue;
       for (const b of e.bus) {
         const d = pos < b.dma ? b.dma - pos : pos - (b.dma + b.len - 1);
         if (d < dist) {

@@ -91,13 +91,14 @@ export class DirectOps implements DmaOps {
     return segs;
   }
 
-  unmapSg(dev: Device, _elems: { phys: number; len: number }[], segs: SgSegment[], dir: number, attrs: number): void {
-    for (const s of segs) this.unmapPage(dev, s.dma, s.len, dir, attrs);
+  unmapSg(dev: Device, _elems: readonly { phys: number; len: number }[], segs: readonly SgSegment[], nents: number, dir: number, attrs: number): void {
+    // one segment per entry: the ones not named stay mapped
+    for (const s of segs.slice(0, nents)) this.unmapPage(dev, s.dma, s.len, dir, attrs);
   }
 
-  syncSg(dev: Device, _elems: { phys: number; len: number }[], segs: SgSegment[], dir: number, forCpu: boolean): void {
+  syncSg(dev: Device, _elems: readonly { phys: number; len: number }[], segs: readonly SgSegment[], nents: number, dir: number, forCpu: boolean): void {
     // one segment per entry: each synced like a single mapping (bounce slots included)
-    for (const s of segs) {
+    for (const s of segs.slice(0, nents)) {
       if (forCpu) this.syncForCpu(dev, s.dma, s.len, dir);
       else this.syncForDevice(dev, s.dma, s.len, dir);
     }

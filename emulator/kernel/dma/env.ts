@@ -48,12 +48,13 @@ export interface DmaOps {
   syncForCpu(dev: Device, dma: number, size: number, dir: number): void;
   syncForDevice(dev: Device, dma: number, size: number, dir: number): void;
   mapSg(dev: Device, elems: { phys: number; len: number }[], dir: number, attrs: number): SgSegment[] | null;
-  unmapSg(dev: Device, elems: { phys: number; len: number }[], segs: SgSegment[], dir: number, attrs: number): void;
+  /** dma_unmap_sg of the first `nents` entries as the caller passed them (a wrong count leaves the rest as they are). */
+  unmapSg(dev: Device, elems: readonly { phys: number; len: number }[], segs: readonly SgSegment[], nents: number, dir: number, attrs: number): void;
   /**
-   * dma_sync_sg_*: the entries as the caller passed them (`elems`, the first nents), whatever
-   * dma_map_sg merged; `segs` are the matching segments (dma-direct maps entries one to one).
+   * dma_sync_sg_* over the first `nents` entries of the list as the caller passed it (`elems`),
+   * whatever dma_map_sg merged into `segs`.
    */
-  syncSg(dev: Device, elems: { phys: number; len: number }[], segs: SgSegment[], dir: number, forCpu: boolean): void;
+  syncSg(dev: Device, elems: readonly { phys: number; len: number }[], segs: readonly SgSegment[], nents: number, dir: number, forCpu: boolean): void;
   allocCoherent(dev: Device, size: number, gfp: number): CoherentBuffer | null;
   freeCoherent(dev: Device, buf: CoherentBuffer): void;
   mapResource(dev: Device, phys: number, size: number, dir: number): number;

@@ -106,19 +106,20 @@ export class IommuOps implements DmaOps {
     return segs;
   }
 
-  syncSg(dev: Device, elems: { phys: number; len: number }[], _segs: SgSegment[], dir: number, forCpu: boolean): void {
+  syncSg(dev: Device, elems: readonly { phys: number; len: number }[], _segs: readonly SgSegment[], nents: number, dir: number, forCpu: boolean): void {
     // as iommu_dma_sync_sg_*: cache maintenance on each entry's CPU pages, not on the merged segments
     if (dev.dma.coherent) return;
-    for (const e of elems) {
+    for (const e of elems.slice(0, nents)) {
       if (forCpu) archSyncForCpu(this.env.cache, this.env.arch, e.phys, e.len, dir);
       else archSyncForDevice(this.env.cache, this.env.arch, e.phys, e.len, dir);
     }
   }
 
-  unmapSg(dev: Device, elems: { phys: number; len: number }[], segs: SgSegment[], dir: number, attrs: number): void {
+  unmapSg(dev: Device, elems: readonly { phys: number; len: number }[], segs: readonly SgSegment[], nents: number, dir: number, attrs: number): void {
     const d = this.domain(dev);
     if (!segs.length) return;
-    if (!dev.dma.coherent && !(attrs & DMA_ATTR_SKIP_CPU_SYNC)) for (const e of elems) archSyncForCpu(this.env.cache, this.env.arch, e.phys, e.len, dir);
+    // the whole IOVA range goes (it is one allocation); only the named entries are synced back
+    if (!dev.dma.coherent && !(attrs & DMA_ATTR_SKIP_CPU_SYNC)) for (const e of elems.slice(0, nents)) archSyncForCpu(this.env.cache, this.env.arch, e.phys, e.len, dir);
     const start = segs[0].dma - (segs[0].dma % PAGE_SIZE);
     const alloc = d.iovaAllocAt(start);
     d.unmap(start, alloc ? alloc.size : alignUp(segs.reduce((s, x) => s + x.len, 0), PAGE_SIZE));

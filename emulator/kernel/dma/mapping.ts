@@ -100,9 +100,7 @@ export class DmaCore {
     // the kernel walks only the entries it is told about: a wrong count leaves the rest unsynced
     // (and, with dma-direct, still mapped)
     const n = Math.max(0, Math.min(nents, m.elems.length));
-    const ops = this.ops(m.dev);
-    if (ops.name === 'direct') ops.unmapSg(m.dev, m.elems.slice(0, n), m.segs.slice(0, n), dir, attrs);
-    else ops.unmapSg(m.dev, m.elems.slice(0, n), m.segs, dir, attrs);
+    this.ops(m.dev).unmapSg(m.dev, m.elems, m.segs, n, dir, attrs);
     k.emit({ kind: 'dma-unmap', t: k.now, site, device: m.dev.nodeName, api, dma: m.segs[0].dma, size, dir: dirName(dir), id: entry?.id ?? 0 });
   }
 
@@ -113,9 +111,9 @@ export class DmaCore {
     k.debug?.sync(m.dev, { dma: m.segs[0].dma, size: m.segs[0].len, dir, sgCallEnts: nents }, forCpu, site);
     // the kernel walks only the entries it is told about: a wrong count leaves the rest unsynced
     const n = Math.max(0, Math.min(nents, m.elems.length));
-    const ops = this.ops(m.dev);
-    ops.syncSg(m.dev, m.elems.slice(0, n), ops.name === 'direct' ? m.segs.slice(0, n) : m.segs, dir, forCpu);
-    const synced = m.elems.slice(0, n).reduce((s, e) => s + e.len, 0);
+    this.ops(m.dev).syncSg(m.dev, m.elems, m.segs, n, dir, forCpu);
+    let synced = 0;
+    for (let i = 0; i < n; i++) synced += m.elems[i].len;
     k.emit({ kind: 'dma-sync', t: k.now, site, device: m.dev.nodeName, api, dma: m.segs[0].dma, size: synced, dir: dirName(dir), forCpu });
   }
 

@@ -14,6 +14,7 @@ import { DMA_CTRL_ACK, DMA_CTRL_REUSE } from './constants';
 import type { DmaAsyncTxDescriptor } from './descriptor';
 import type { DmaChan } from './channel';
 import type { Device } from '../device';
+import { byDriver } from '../dma/debug-entries';
 import { addr } from '../../lib/hex';
 import { EBUSY, EINVAL } from '../errno';
 
@@ -112,9 +113,8 @@ export class DmaengineChecks {
   /**
    * The memory-side ranges given to a dmaengine_prep_* call: those the checker knows a mapping of
    * another device for, and none the driver made for the engine's device, were mapped for the wrong
-   * device (the client's instead of dmaengine_get_dma_device(chan)). Entries the script made carry
-   * the site of their call; the provider's own (its descriptor rings) do not, and a client address
-   * that lands in them does not count as mapped for the engine.
+   * device (the client's instead of dmaengine_get_dma_device(chan)). A client address that lands
+   * in the provider's own memory (its descriptor ring) does not count as mapped for the engine.
    */
   mappedFor(chan: DmaChan, fn: string, ranges: readonly { what: string; dma: number; len: number }[], site: CallSite | undefined): void {
     const debug = this.k.debug;
@@ -124,7 +124,8 @@ export class DmaengineChecks {
     const related: Related[] = [];
     let owner: Device | undefined;
     for (const r of ranges) {
-      if (r.len <= 0 || debug.findContaining(engine, r.dma, 1)?.site) continue;
+      const mine = debug.findContaining(engine, r.dma, 1);
+      if (r.len <= 0 || (mine && byDriver(mine))) continue;
       for (const other of this.k.devices) {
         if (other === engine) continue;
         const e = debug.findContaining(other, r.dma, 1);
